@@ -1,0 +1,228 @@
+"""``settings.toml``: loaded once, validated into typed objects, every mistake reported at once.
+
+Each problem names where it is (``rules[2].channels``, 0-based like the TOML array) and the
+line, so a person editing the file by hand can fix everything in one pass.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from alerts.channels import SETTINGS_BY_TYPE, ChannelSettings
+from alerts.rules import Rule
+from alerts.units import Duration, Size
+from daemon.errors import SettingsError
+from daemon.settings_locate import describe_errors, locate
+
+DEFAULT_DATABASE = "sqlite+aiosqlite:///data/newswatch.db"
+DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 86400.0)
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (expected e.g. 'Europe/Kyiv')") from exc
+    return value
+
+
+class DaemonSettings(_Strict):
+    database: str = DEFAULT_DATABASE
+    data_dir: str = "data"
+    poll_interval: Duration = 600.0
+    scan_interval: Duration = 5.0
+    delivery_interval: Duration = 2.0
+    shutdown_timeout: Duration = 5.0
+    log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error)$")
+
+
+class DeliverySettings(_Strict):
+    retry_schedule: tuple[Duration, ...] = Field(default=DEFAULT_RETRY_SCHEDULE, min_length=1)
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    lease: Duration = 120.0
+
+
+class DropSettings(_Strict):
+    name: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+    timezone: str | None = None
+    quarantine: str | None = None
+    settle: Duration = 1.0
+    max_file_size: Size = 5_000_000
+    enabled: bool = True
+
+    _zone = field_validator("timezone")(_check_zone)
+
+
+class FeedSettings(_Strict):
+    url: str = Field(pattern=r"^https?://")
+    name: str | None = None
+    interval: Duration | None = None
+    timezone: str | None = None
+    full_text: bool = False
+    headers: dict[str, str] = Field(default_factory=dict)
+    enabled: bool = True
+
+    _zone = field_validator("timezone")(_check_zone)
+
+    @property
+    def key(self) -> str:
+        return self.name or self.url
+
+
+class _Document(_Strict):
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    feeds: tuple[FeedSettings, ...] = ()
+    drops: tuple[DropSettings, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Settings(_Strict):
+    """The validated settings, with paths made absolute against the settings file's folder."""
+
+    path: Path
+    daemon: DaemonSettings
+    delivery: DeliverySettings
+    feeds: tuple[FeedSettings, ...]
+    drops: tuple[DropSettings, ...]
+    rules: tuple[Rule, ...]
+    channels: dict[str, ChannelSettings]
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        return (self.base_dir / relative).resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.daemon.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL; ``NEWSWATCH_DATABASE`` wins so containers need no edited file."""
+        url = os.environ.get("NEWSWATCH_DATABASE") or self.daemon.database
+        prefix, sep, rest = url.partition(":///")
+        relative = sep and rest and not rest.startswith("/") and rest != ":memory:"
+        if prefix.startswith("sqlite") and relative:
+            return f"{prefix}:///{self.resolve(rest)}"
+        return url
+
+
+def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, expand ``${VAR}`` references, validate; raise SettingsError listing every problem."""
+    path = Path(path).resolve()
+    env = os.environ if env is None else env
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(str(path), [f"cannot read the settings file: {exc}"]) from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(str(path), [f"not valid TOML: {exc}"]) from exc
+    problems: list[str] = []
+    raw = _expand(raw, env, (), problems, text)
+    settings = _validate(raw, path, text, problems)
+    if problems or settings is None:
+        raise SettingsError(str(path), problems)
+    return settings
+
+
+def _expand(
+    value: Any, env: Mapping[str, str], loc: tuple[str | int, ...], problems: list[str], text: str
+) -> Any:
+    """Replace ``${VAR}`` with the environment's value; a missing variable is a problem."""
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                problems.append(locate(text, loc, f"environment variable {name} is not set"))
+                return ""
+            return env[name]
+
+        return _ENV_REF.sub(substitute, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, env, (*loc, k), problems, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env, (*loc, i), problems, text) for i, v in enumerate(value)]
+    return value
+
+
+def _validate(raw: dict[str, Any], path: Path, text: str, problems: list[str]) -> Settings | None:
+    try:
+        doc = _Document.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, text))
+        return None
+    channels = _validate_channels(doc.channels, text, problems)
+    _cross_check(doc, channels, text, problems)
+    return Settings(
+        path=path,
+        daemon=doc.daemon,
+        delivery=doc.delivery,
+        feeds=doc.feeds,
+        drops=doc.drops,
+        rules=doc.rules,
+        channels=channels,
+    )
+
+
+def _validate_channels(
+    raw: dict[str, dict[str, Any]], text: str, problems: list[str]
+) -> dict[str, ChannelSettings]:
+    channels: dict[str, ChannelSettings] = {}
+    for name, table in raw.items():
+        kind = table.get("type")
+        model = SETTINGS_BY_TYPE.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            known = ", ".join(sorted(SETTINGS_BY_TYPE))
+            message = f"unknown channel type {kind!r} (expected one of: {known})"
+            problems.append(locate(text, ("channels", name, "type"), message))
+            continue
+        try:
+            channels[name] = model.model_validate(table)
+        except ValidationError as exc:
+            problems.extend(describe_errors(exc, text, prefix=("channels", name)))
+    return channels
+
+
+def _cross_check(
+    doc: _Document, channels: dict[str, ChannelSettings], text: str, problems: list[str]
+) -> None:
+    known = ", ".join(sorted(doc.channels)) or "none configured"
+    for index, rule in enumerate(doc.rules):
+        for channel in rule.channels:
+            if channel not in doc.channels:
+                message = f"unknown channel {channel!r} (configured: {known})"
+                problems.append(locate(text, ("rules", index, "channels"), message))
+    for table, names in (
+        ("rules", [r.name for r in doc.rules]),
+        ("drops", [d.name for d in doc.drops]),
+        ("feeds", [f.key for f in doc.feeds]),
+    ):
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if name in seen:
+                key = "name" if table != "feeds" else "url"
+                problems.append(locate(text, (table, index, key), f"duplicate name {name!r}"))
+            seen.add(name)

@@ -1,0 +1,23 @@
+"""SQL helpers that differ between SQLite and PostgreSQL, kept in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return dialect(session) == "postgresql"
+
+
+def insert_ignore(session: AsyncSession, model: type[Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: the database, not memory, decides what is new."""
+    if is_postgres(session):
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
