@@ -40,3 +40,13 @@ async def disable_source(session: AsyncSession, source_id: int, reason: str) -> 
     await session.execute(
         update(Source).where(Source.id == source_id).values(enabled=False, disabled_reason=reason)
     )
+
+
+async def ensure_source(session: AsyncSession, kind: str, name: str, url: str | None) -> int:
+    """The id of a source outside settings (``newswatch ingest``), created on first use."""
+    values = {"kind": kind, "name": name, "url": url}
+    await session.execute(insert_ignore(session, Source).values(values))
+    result = await session.execute(
+        select(Source.id).where(Source.kind == kind, Source.name == name)
+    )
+    return int(result.scalar_one())

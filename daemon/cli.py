@@ -1,0 +1,104 @@
+"""The ``newswatch`` command. Exit codes: 0 fine, 1 the work failed, 2 bad settings or usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from daemon import __version__
+from daemon.errors import SettingsError
+from daemon.settings import Settings, load_settings
+
+DEFAULT_SETTINGS = "settings.toml"
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newswatch", description="News-feed ingestion and alerting daemon."
+    )
+    parser.add_argument("--version", action="version", version=f"newswatch {__version__}")
+    parser.add_argument(
+        "--settings",
+        "-s",
+        default=os.environ.get("NEWSWATCH_SETTINGS", DEFAULT_SETTINGS),
+        help="settings file (default: $NEWSWATCH_SETTINGS or ./settings.toml)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the daemon in the foreground").set_defaults(handler=cmd_run)
+
+    check = sub.add_parser("check", help="validate a settings file")
+    check.add_argument("file", nargs="?", help="settings file (default: --settings)")
+    check.set_defaults(handler=cmd_check)
+
+    ingest = sub.add_parser("ingest", help="read one file or folder once, alert, then exit")
+    ingest.add_argument("path")
+    ingest.add_argument("--source", help="a [[drops]] name whose options apply (time zone …)")
+    ingest.add_argument("--no-deliver", action="store_true", help="only enqueue the alerts")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    parse = sub.add_parser("parse", help="print how a file is read, as JSON")
+    parse.add_argument("file")
+    parse.add_argument("--timezone", help="zone for local times in the page, e.g. Europe/Kyiv")
+    parse.set_defaults(handler=cmd_parse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except SettingsError as exc:
+        print_settings_error(exc)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def print_settings_error(exc: SettingsError) -> None:
+    for problem in exc.problems:
+        print(f"{exc.path}: {problem}", file=sys.stderr)
+
+
+def _load(args: argparse.Namespace) -> Settings:
+    return load_settings(Path(args.settings))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from daemon import logs
+    from daemon.service import Daemon
+
+    settings = _load(args)
+    logs.configure(settings.daemon.log_level)
+    return asyncio.run(Daemon(settings).run())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = Path(args.file or args.settings)
+    settings = load_settings(path)
+    print(
+        f"{path}: OK ({len(settings.feeds)} feeds, {len(settings.drops)} drops, "
+        f"{len(settings.rules)} rules, {len(settings.channels)} channels)"
+    )
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from daemon import logs
+    from daemon.oneshot import ingest_path
+
+    settings = _load(args)
+    logs.configure(settings.daemon.log_level)
+    return ingest_path(settings, Path(args.path), args.source, not args.no_deliver)
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from daemon.parse.command import main as parse_main
+
+    return parse_main(args.file, args.timezone)

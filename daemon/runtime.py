@@ -1,0 +1,72 @@
+"""What every command that touches the database needs, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from alerts.channels import Channel, build_channel
+from alerts.match import Matcher
+from alerts.outbox import DeliveryWorker
+from daemon.drops import DropScanner
+from daemon.settings import DropSettings, Settings
+from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.sources import sync_sources
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    matcher: Matcher
+    worker: DeliveryWorker
+    drop_ids: dict[str, int]
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        """Connect, migrate the schema to the newest version, mirror sources from settings."""
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            sessions = session_factory(engine)
+            async with sessions.begin() as session:
+                wanted = {d.name: str(settings.resolve(d.path)) for d in settings.drops}
+                drop_ids = await sync_sources(session, "drop", wanted)
+        except BaseException:
+            await engine.dispose()
+            raise
+        channels: dict[str, Channel] = {
+            name: build_channel(name, cfg, settings.base_dir)
+            for name, cfg in settings.channels.items()
+        }
+        worker = DeliveryWorker(
+            sessions,
+            channels,
+            schedule=settings.delivery.retry_schedule,
+            batch_size=settings.delivery.batch_size,
+            concurrency=settings.delivery.concurrency,
+            lease_seconds=settings.delivery.lease,
+        )
+        return cls(settings, engine, sessions, Matcher(settings.rules), worker, drop_ids)
+
+    def scanner(
+        self, drop: DropSettings, source_id: int | None = None, *, quarantine: bool = True
+    ) -> DropScanner:
+        """A scanner for one drop; without ``quarantine`` bad files are reported, not moved."""
+        root = self.settings.resolve(drop.path)
+        folder = self.settings.resolve(drop.quarantine) if drop.quarantine else root / ".quarantine"
+        return DropScanner(
+            drop,
+            root=root,
+            quarantine=folder if quarantine else None,
+            source_id=source_id if source_id is not None else self.drop_ids[drop.name],
+            sessions=self.sessions,
+            matcher=lambda: self.matcher,
+        )
+
+    async def close(self) -> None:
+        await self.worker.close()
+        await self.engine.dispose()

@@ -1,0 +1,133 @@
+"""The long-running process: APScheduler decides *when*; the stages do the work.
+
+Shutdown drains our own work first (APScheduler's shutdown would cancel running coroutine
+jobs): stop starting new runs, give running ones ``shutdown_timeout`` to finish, cancel the
+rest, hand back unfinished alert leases, then close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from daemon.drops import DropScanner
+from daemon.runtime import Runtime
+from daemon.settings import Settings
+
+log = logging.getLogger("newswatch.daemon")
+DELIVER_JOB = "deliver"
+
+
+class Daemon:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stopping = asyncio.Event()
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._runtime: Runtime | None = None
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        self._runtime = await Runtime.open(self.settings)
+        try:
+            self._schedule(self._runtime)
+            self._scheduler.start()
+            log.info(
+                "started drops=%d rules=%d channels=%d database=%s",
+                len(self._runtime.drop_ids),
+                len(self._runtime.matcher.rules),
+                len(self.settings.channels),
+                self._runtime.engine.url.render_as_string(),
+            )
+            await self.stopping.wait()
+        finally:
+            await self._shutdown(self._runtime)
+        return 0
+
+    def stop(self) -> None:
+        if not self.stopping.is_set():
+            log.info("stopping")
+            self.stopping.set()
+
+    def _schedule(self, runtime: Runtime) -> None:
+        now = datetime.now(UTC)
+        for drop in self.settings.drops:
+            if drop.enabled:
+                scanner = runtime.scanner(drop)
+                self._add(
+                    f"drop:{drop.name}",
+                    self._scan_job(scanner),
+                    self.settings.daemon.scan_interval,
+                    now,
+                )
+        self._add(DELIVER_JOB, runtime.worker.run_once, self.settings.daemon.delivery_interval, now)
+
+    def _add(
+        self, job_id: str, func: Callable[[], Awaitable[Any]], seconds: float, first: datetime
+    ) -> None:
+        self._scheduler.add_job(
+            self._tracked(job_id, func),
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            next_run_time=first,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+
+    def _tracked(
+        self, job_id: str, func: Callable[[], Awaitable[Any]]
+    ) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            if self.stopping.is_set():
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._inflight[job_id] = task
+            try:
+                await func()
+            except Exception:  # one failed run must not end the schedule
+                log.exception("job failed job=%s", job_id)
+            finally:
+                self._inflight.pop(job_id, None)
+
+        return job
+
+    def _scan_job(self, scanner: DropScanner) -> Callable[[], Awaitable[None]]:
+        async def scan() -> None:
+            result = await scanner.scan()
+            if result.alert_ids:
+                self.kick_delivery()
+
+        return scan
+
+    def kick_delivery(self) -> None:
+        """Deliver new alerts now rather than at the next tick (unless delivery is running)."""
+        if DELIVER_JOB not in self._inflight and not self.stopping.is_set():
+            self._scheduler.modify_job(DELIVER_JOB, next_run_time=datetime.now(UTC))
+
+    async def _shutdown(self, runtime: Runtime) -> None:
+        if self._scheduler.running:
+            self._scheduler.pause()
+        running = list(self._inflight.values())
+        if running:
+            _, pending = await asyncio.wait(running, timeout=self.settings.daemon.shutdown_timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        try:
+            await runtime.worker.release()
+        finally:
+            await runtime.close()
+        log.info("stopped")
