@@ -1,0 +1,217 @@
+"""Feed documents (RSS, Atom, RDF via feedparser; JSON Feed by hand) into Articles.
+
+feedparser only ever receives bytes: given a string it may treat it as a URL or a path and
+fetch it, which a parser must never do. A malformed feed still yields the entries feedparser
+could read; its complaint is kept in ``bozo_error`` for the source's status page.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from daemon.errors import ParseError
+from daemon.parse.dates import Clock, parse_when
+from daemon.parse.fields import clean_line, detect_language, estimate_reading_time, unique
+from daemon.parse.htmltext import html_paragraphs
+from storage.types import Article, Image
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """A feed's entries plus what the poller needs: its title, its TTL hint, its complaint."""
+
+    articles: list[Article] = field(default_factory=list)
+    title: str = ""
+    ttl_minutes: int | None = None
+    bozo_error: str | None = None
+
+
+def is_json_feed(value: Any) -> bool:
+    return isinstance(value, dict) and str(value.get("version", "")).startswith(JSON_FEED_VERSION)
+
+
+def parse_xml_feed(data: bytes, clock: Clock, source: str | None) -> ParsedFeed:
+    parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=True)
+    feed = parsed.get("feed", {})
+    language = _language_code(feed.get("language"))
+    articles = [_entry(e, clock, source, language) for e in parsed.get("entries", [])]
+    bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    return ParsedFeed(
+        articles=[a for a in articles if a is not None],
+        title=clean_line(str(feed.get("title") or "")),
+        ttl_minutes=_int(feed.get("ttl")),
+        bozo_error=f"{type(bozo).__name__}: {bozo}" if bozo is not None else None,
+    )
+
+
+def _entry(entry: Any, clock: Clock, source: str | None, language: str | None) -> Article | None:
+    body = _entry_body(entry)
+    title = _plain(entry.get("title") or "")
+    if not title and not body:
+        return None
+    lead = (_plain_paragraphs(entry.get("summary") or "") or body or [""])[0]
+    return Article(
+        title=title,
+        authors=_entry_authors(entry),
+        published=_entry_date(entry, clock),
+        tags=unique(
+            clean_line(t.get("label") or t.get("term") or "") for t in entry.get("tags", [])
+        ),
+        lead=lead,
+        body=body,
+        images=_entry_images(entry),
+        reading_time=estimate_reading_time(body),
+        url=entry.get("link") or None,
+        language=_entry_language(entry) or language or detect_language(" ".join(body)),
+        source=source,
+        guid=entry.get("id") or entry.get("link") or None,
+    )
+
+
+def _entry_body(entry: Any) -> list[str]:
+    contents = entry.get("content") or []
+    longest = max((c.get("value") or "" for c in contents), key=len, default="")
+    summary = entry.get("summary") or ""
+    return _plain_paragraphs(longest if len(longest) >= len(summary) else summary)
+
+
+def _plain_paragraphs(fragment: str) -> list[str]:
+    return html_paragraphs(fragment)
+
+
+def _plain(fragment: str) -> str:
+    return " ".join(html_paragraphs(fragment)) if "<" in fragment else clean_line(fragment)
+
+
+def _entry_authors(entry: Any) -> list[str]:
+    names = [clean_line(a.get("name") or "") for a in entry.get("authors", []) if a.get("name")]
+    if not names and entry.get("author"):
+        names = [clean_line(entry["author"])]
+    return unique(names)
+
+
+def _entry_date(entry: Any, clock: Clock) -> datetime | None:
+    """The printed date read with the source's zone; feedparser's UTC tuple as a fallback
+    (it assumes UTC for zone-less dates, which a configured timezone should override)."""
+    for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        if isinstance(raw, str) and (parsed := parse_when(raw, clock)) is not None:
+            return parsed
+        stamp = entry.get(f"{key}_parsed")
+        if stamp is not None:
+            year, month, day, hour, minute, second = stamp[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    return None
+
+
+def _entry_images(entry: Any) -> list[Image]:
+    credit_values = entry.get("media_credit") or []
+    credit = clean_line(credit_values[0].get("content") or "") if credit_values else ""
+    caption = _plain(entry.get("media_description") or "")
+    images = []
+    for media in entry.get("media_content", []):
+        if media.get("medium", "image") == "image" and media.get("url"):
+            images.append(Image(caption=caption, credit=credit, url=media["url"]))
+    return images
+
+
+def _entry_language(entry: Any) -> str | None:
+    for detail in [*(entry.get("content") or [{}])[:1], entry.get("summary_detail") or {}]:
+        code = _language_code(detail.get("language"))
+        if code:
+            return code
+    return None
+
+
+def _language_code(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().replace("_", "-").split("-")[0].lower()
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def parse_json_feed(document: dict[str, Any], clock: Clock, source: str | None) -> ParsedFeed:
+    """JSON Feed 1.0 and 1.1 (1.1 renamed ``author`` to ``authors`` and added ``language``)."""
+    items = document.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed has no 'items' array")
+    language = _language_code(document.get("language"))
+    feed_authors = _json_authors(document)
+    articles = [
+        _json_item(item, clock, source, language, feed_authors)
+        for item in items
+        if isinstance(item, dict)
+    ]
+    return ParsedFeed(
+        articles=[a for a in articles if a is not None],
+        title=clean_line(str(document.get("title") or "")),
+    )
+
+
+def _json_item(
+    item: dict[str, Any],
+    clock: Clock,
+    source: str | None,
+    language: str | None,
+    feed_authors: list[str],
+) -> Article | None:
+    html = item.get("content_html")
+    text = item.get("content_text")
+    body = html_paragraphs(html) if isinstance(html, str) else _text_body(text)
+    title = clean_line(str(item.get("title") or ""))
+    if not title and not body:
+        return None
+    summary = clean_line(str(item.get("summary") or ""))
+    published = item.get("date_published") or item.get("date_modified")
+    image = item.get("image") or item.get("banner_image")
+    return Article(
+        title=title,
+        authors=_json_authors(item) or feed_authors,
+        published=parse_when(published, clock) if isinstance(published, str) else None,
+        tags=unique(clean_line(t) for t in item.get("tags") or [] if isinstance(t, str)),
+        lead=summary or (body[0] if body else ""),
+        body=body,
+        images=[Image(url=image)] if isinstance(image, str) else [],
+        reading_time=estimate_reading_time(body),
+        url=item.get("url") or item.get("external_url") or None,
+        language=_language_code(item.get("language")) or language,
+        source=source,
+        guid=str(item["id"]) if item.get("id") is not None else None,
+    )
+
+
+def _text_body(text: Any) -> list[str]:
+    if not isinstance(text, str):
+        return []
+    return [clean_line(p) for p in text.split("\n\n") if clean_line(p)]
+
+
+def _json_authors(node: dict[str, Any]) -> list[str]:
+    authors = node.get("authors")
+    if not isinstance(authors, list):
+        author = node.get("author")
+        authors = [author] if isinstance(author, dict) else []
+    names = [a.get("name") for a in authors if isinstance(a, dict)]
+    return unique(clean_line(n) for n in names if isinstance(n, str))
+
+
+def load_json_feed(data: bytes) -> dict[str, Any] | None:
+    """The JSON Feed document in ``data``, or None when it is not one."""
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return value if is_json_feed(value) else None

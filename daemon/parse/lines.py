@@ -1,0 +1,260 @@
+"""What each line of a text dump is, judged from features of the line itself.
+
+Sites dump pages in endless variations, so nothing here knows a site: a line is described by
+its length, punctuation, capitalisation, list separators, leading markers ("by", "Read
+also:", "Tags:"), a trailing photo credit, a printed date. ``classify`` turns those features
+into a ``Kind``; position (before or after the title) is applied by the caller, which sees
+the whole page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    BLANK = "blank"
+    CAPTURE = "capture"
+    NAV = "nav"
+    BREADCRUMB = "breadcrumb"
+    TAGS = "tags"
+    BYLINE = "byline"
+    DATELINE = "dateline"
+    CAPTION = "caption"
+    BOILER = "boiler"
+    CUT = "cut"
+    FOOTER = "footer"
+    AUTHOR_FOOTER = "author_footer"
+    TEXT = "text"
+
+
+_CAPTURE = re.compile(
+    r"^\s*(?:date|saved(?: on)?|captured(?: at| on)?|retrieved(?: on)?|fetched|scraped)\s*:?\s+"
+    r"(?=\d{4}-\d{2}-\d{2})",
+    re.I,
+)
+_BY = re.compile(
+    r"(?:^|\s|\|)(?:by|von|par|por|від|автор(?:ка)?:?|author:|written by|words by|"
+    r"reporting by|posted by)\s+(?=[A-ZА-ЯІЇЄҐ])",
+    re.I,
+)
+_AUTHOR_LABEL = re.compile(
+    r"^(?:author|authors|автор|авторка|автори|авторы|autor|autorin|auteur|written by)s?\s*:\s*",
+    re.I,
+)
+_TAGS_LABEL = re.compile(
+    r"^(?:tags?|topics?|теги|тэги|теми|темы|schlagworte|themen|mots-clés|etiquetas)\s*:\s*", re.I
+)
+_BOILER = re.compile(
+    r"^(?:read (?:also|more|next)|see also|also read|related:|subscribe|sign up|follow us|"
+    r"share (?:this|on)|share:?$|advertisement|sponsored|support (?:our|independent)|"
+    r"become a (?:member|subscriber)|join us|click here|listen to|watch:|"
+    r"читайте (?:також|также|більше)|дивіться також|смотрите также|підписуйтес|подписывайтес|"
+    r"поділитися|поделиться|реклама|lesen sie (?:auch|mehr)|anzeige|teilen|abonnieren|"
+    r"lire aussi|à lire aussi|abonnez|lee también|suscríbete)",
+    re.I,
+)
+_CUT = re.compile(
+    r"^(?:related (?:stories|articles|news|coverage)|more (?:from|on|stories)|most read|"
+    r"top stories|recommended|you may also like|comments?(?: \(\d+\))?|"
+    r"популярне|головне|інші новини|другие новости|самое читаемое|mehr zum thema|"
+    r"das könnte sie auch interessieren|à lire également|más noticias)\s*:?$",
+    re.I,
+)
+_FOOTER = re.compile(
+    r"(?:©|\(c\)\s*\d{4}|all rights reserved|всі права захищені|все права защищены)", re.I
+)
+_SHARE_WORDS = frozenset(
+    [
+        "share",
+        "facebook",
+        "twitter",
+        "x",
+        "telegram",
+        "whatsapp",
+        "viber",
+        "linkedin",
+        "email",
+        "e-mail",
+        "copy",
+        "link",
+        "print",
+        "reddit",
+        "messenger",
+        "pinterest",
+        "mail",
+        "tweet",
+        "поділитися",
+        "поделиться",
+        "teilen",
+    ]
+)
+_CREDIT_TAIL = re.compile(r"^(?P<caption>.*?)\s*[\(\[](?P<credit>[^()\[\]]{3,120})[\)\]]\s*$")
+_CREDIT_LABEL = re.compile(
+    r"^(?P<caption>.*?)[\s.]*(?:\||—|–|-)?\s*\b(?:photo|photograph|image|picture|foto|фото|"
+    r"світлина|bild|crédit photo)s?\s*(?:by|:)\s*(?P<credit>[^.]{3,100}?)\.?\s*$",
+    re.I,
+)
+_AGENCY = re.compile(
+    r"(?:/|\bvia\b|getty|afp|reuters|\bap\b|\bepa\b|dpa|photo|foto|фото|images|pool|"
+    r"press service|пресс-служба|пресслужба|прес-служба|shutterstock|ukrinform|укрінформ)",
+    re.I,
+)
+_READ_TIME = re.compile(
+    r"(?P<n>\d{1,3})\s*(?:-|\s)?(?:min(?:ute)?s?\.?\s+read|хв(?:илин[и]?)?\.?\s+читання|"
+    r"мин(?:ут[ы]?)?\.?\s+(?:чтения|читать)|min\.?\s+lesezeit|min de lecture)"
+    r"|(?:reading time|lesezeit|час читання|время чтения)\s*:?\s*(?P<n2>\d{1,3})",
+    re.I,
+)
+_LIST_SEPS = (" | ", " • ", " · ", " › ", " > ", " » ", " / ", ", ")
+_BREADCRUMB_SEPS = frozenset({" › ", " > ", " » ", " / "})
+_END_PUNCT = frozenset('.!?…"”»:;')
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """The measurable traits of one line; cheap enough for every line of every dump."""
+
+    text: str
+    words: int
+    ends_sentence: bool
+    caps_ratio: float
+    list_sep: str
+    list_items: tuple[str, ...]
+    has_digit: bool
+
+    @property
+    def short_items(self) -> bool:
+        return bool(self.list_items) and all(len(i.split()) <= 4 for i in self.list_items)
+
+
+def features(text: str) -> Features:
+    words = _WORD.findall(text)
+    capitalised = sum(1 for w in words if w[0].isupper())
+    sep, items = _list_items(text)
+    return Features(
+        text=text,
+        words=len(words),
+        ends_sentence=text[-1] in _END_PUNCT if text else False,
+        caps_ratio=capitalised / len(words) if words else 0.0,
+        list_sep=sep,
+        list_items=items,
+        has_digit=any(c.isdigit() for c in text),
+    )
+
+
+def classify(f: Features) -> Kind:
+    """The kind a line has on its own; markers first, then shape."""
+    if not f.text:
+        return Kind.BLANK
+    marked = _by_marker(f)
+    if marked is not None:
+        return marked
+    if _is_share_row(f):
+        return Kind.BOILER
+    if credit_split(f.text) is not None:
+        return Kind.CAPTION
+    if _is_list_line(f):
+        return _list_kind(f)
+    if _is_byline(f):
+        return Kind.BYLINE
+    return Kind.TEXT
+
+
+def _by_marker(f: Features) -> Kind | None:
+    text = f.text
+    if _CAPTURE.match(text):
+        return Kind.CAPTURE
+    if _TAGS_LABEL.match(text):
+        return Kind.TAGS
+    if _AUTHOR_LABEL.match(text) and f.words <= 10:
+        return Kind.AUTHOR_FOOTER
+    if f.words <= 8 and _CUT.match(text):
+        return Kind.CUT
+    if _BOILER.match(text):
+        return Kind.BOILER
+    if f.words <= 14 and _FOOTER.search(text):
+        return Kind.FOOTER
+    return None
+
+
+def _is_share_row(f: Features) -> bool:
+    tokens = re.findall(r"[\w-]+", f.text.lower())
+    return bool(tokens) and len(tokens) <= 12 and all(t in _SHARE_WORDS for t in tokens)
+
+
+def _is_list_line(f: Features) -> bool:
+    if len(f.list_items) < 3 or f.ends_sentence or not f.short_items:
+        return False
+    capitalised = sum(1 for item in f.list_items if item[:1].isupper())
+    return capitalised >= 0.6 * len(f.list_items)
+
+
+def _list_kind(f: Features) -> Kind:
+    if f.list_sep in _BREADCRUMB_SEPS:
+        return Kind.BREADCRUMB
+    if f.list_sep == ", ":
+        return Kind.TAGS
+    return Kind.NAV
+
+
+def _is_byline(f: Features) -> bool:
+    if f.words > 20:
+        return False
+    if _BY.search(f.text) is not None:
+        return not f.ends_sentence or f.has_digit
+    return read_time(f.text) is not None
+
+
+def _list_items(text: str) -> tuple[str, tuple[str, ...]]:
+    best_sep, best = "", tuple[str, ...]()
+    for sep in _LIST_SEPS:
+        if sep in text:
+            items = tuple(i.strip() for i in text.split(sep) if i.strip())
+            if len(items) > len(best):
+                best_sep, best = sep, items
+    return best_sep, best
+
+
+def credit_split(text: str) -> tuple[str, str] | None:
+    """Caption and credit of a photo line, or None when the line carries no credit."""
+    tail = _CREDIT_TAIL.match(text)
+    if tail and tail["caption"] and _AGENCY.search(tail["credit"]):
+        credit = re.sub(r"^(?:photo|foto|фото|image)\s*(?:by|:)\s*", "", tail["credit"], flags=re.I)
+        return tail["caption"].strip(), credit.strip()
+    label = _CREDIT_LABEL.match(text)
+    if label and len(text.split()) <= 60:
+        return label["caption"].strip(" |—–-"), label["credit"].strip()
+    return None
+
+
+def read_time(text: str) -> int | None:
+    match = _READ_TIME.search(text)
+    if match is None:
+        return None
+    return int(match["n"] or match["n2"])
+
+
+def capture_prefix(text: str) -> int:
+    """Where the date of a capture header starts (the scraper's keyword ends there)."""
+    match = _CAPTURE.match(text)
+    return match.end() if match else 0
+
+
+def byline_start(text: str) -> int | None:
+    """Where the names of a byline begin (just after "by", "Von", "Автор:" …)."""
+    match = _BY.search(text)
+    return match.end() if match else None
+
+
+def author_label_end(text: str) -> int:
+    match = _AUTHOR_LABEL.match(text)
+    return match.end() if match else 0
+
+
+def tags_label_end(text: str) -> int:
+    match = _TAGS_LABEL.match(text)
+    return match.end() if match else 0

@@ -1,0 +1,253 @@
+"""Text dumps (pages saved as plain text) into Articles.
+
+Each line gets a kind from its own features (``lines.classify``); this module adds what only
+the whole page shows: which line is the title, that what precedes it is header (banner,
+navigation, tags, section, date) and what follows is byline, captions and body until a
+"Related stories" cut or a footer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+
+from daemon.errors import ParseError
+from daemon.parse import lines as ln
+from daemon.parse.dates import Clock, find_when
+from daemon.parse.fields import (
+    clean_line,
+    detect_language,
+    estimate_reading_time,
+    split_names,
+    unique,
+)
+from daemon.parse.lines import Features, Kind
+from storage.types import Article, Image
+
+_TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
+_HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
+_ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
+
+
+@dataclass(slots=True)
+class _Page:
+    lines: list[str]
+    feats: list[Features]
+    kinds: list[Kind]
+    clock: Clock
+
+    def nonblank(self) -> list[int]:
+        return [i for i, k in enumerate(self.kinds) if k is not Kind.BLANK]
+
+
+@dataclass(slots=True)
+class _Fields:
+    """What the walk over the page collects before it becomes an Article."""
+
+    authors: list[str] = field(default_factory=list)
+    footer_authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    reading_time: int | None = None
+
+
+def parse_text(
+    text: str,
+    *,
+    zone: tzinfo = UTC,
+    captured: datetime | date | None = None,
+    source: str | None = None,
+) -> Article:
+    page = _read_page(text, zone, captured)
+    captured = captured if captured is not None else _captured(page)
+    page.clock = _clock(zone, captured)
+    title_at = _find_title(page)
+    fields = _Fields()
+    for i in range(title_at):
+        _take_header(page, i, fields)
+    _take_rest(page, title_at + 1, fields)
+    if not fields.body:
+        raise ParseError("text has a title but no article body")
+    return Article(
+        title=page.lines[title_at],
+        authors=fields.authors or fields.footer_authors,
+        published=fields.published,
+        captured=captured,
+        section=fields.section,
+        tags=unique(fields.tags),
+        lead=fields.body[0],
+        body=fields.body,
+        images=fields.images,
+        reading_time=fields.reading_time or estimate_reading_time(fields.body),
+        language=detect_language(" ".join(fields.body)),
+        source=source,
+    )
+
+
+def _read_page(text: str, zone: tzinfo, captured: datetime | date | None) -> _Page:
+    lines = [clean_line(raw) for raw in text.splitlines()]
+    feats = [ln.features(line) for line in lines]
+    kinds = [ln.classify(f) for f in feats]
+    if not any(k is Kind.TEXT for k in kinds):
+        raise ParseError("text holds no prose: no line reads as a title or a paragraph")
+    return _Page(lines, feats, kinds, _clock(zone, captured))
+
+
+def _clock(zone: tzinfo, captured: datetime | date | None) -> Clock:
+    if isinstance(captured, datetime):
+        return Clock(zone, now=captured)
+    return Clock(zone, day=captured)
+
+
+def _captured(page: _Page) -> datetime | date | None:
+    """The capture header's date; a bare date stays a date (the day, not midnight)."""
+    for i in page.nonblank()[:3]:
+        if page.kinds[i] is Kind.CAPTURE:
+            line = page.lines[i]
+            start = ln.capture_prefix(line)
+            found = find_when(line[start : start + 40], page.clock)
+            if found is None:
+                return None
+            stamp = line[start : start + found.end]
+            return found.when if ":" in stamp else date.fromisoformat(stamp[:10])
+    return None
+
+
+def _find_title(page: _Page) -> int:
+    window = page.nonblank()[:_TITLE_WINDOW]
+    best, best_score = -1, float("-inf")
+    for rank, i in enumerate(window):
+        if not _title_shaped(page, i):
+            continue
+        score = _title_score(page, window, rank) - 0.25 * rank
+        if score > best_score:
+            best, best_score = i, score
+    if best < 0:
+        raise ParseError("text has no line that reads as a title")
+    return best
+
+
+def _title_shaped(page: _Page, i: int) -> bool:
+    f = page.feats[i]
+    if page.kinds[i] is not Kind.TEXT or not 3 <= f.words <= 30 or len(f.text) > 250:
+        return False
+    return f.text[-1] not in ".:;," and not _dateline(page, i)
+
+
+def _title_score(page: _Page, window: list[int], rank: int) -> float:
+    score = 0.0
+    nxt = window[rank + 1] if rank + 1 < len(window) else None
+    if nxt is not None and (page.kinds[nxt] in _HEAD_KINDS or _dateline(page, nxt)):
+        score += 3
+    prev = window[rank - 1] if rank > 0 else None
+    if prev is None or page.kinds[prev] in _ABOVE_KINDS or _dateline(page, prev):
+        score += 1.5
+    if prev is not None and _section_shaped(page.feats[prev]):
+        score += 1.5
+    if 5 <= page.feats[window[rank]].words <= 22:
+        score += 1
+    return score
+
+
+def _dateline(page: _Page, i: int) -> bool:
+    """A short line that is mostly a date ("12.03.2025 09:15", "Published: …")."""
+    if page.kinds[i] is Kind.DATELINE:
+        return True
+    f = page.feats[i]
+    if page.kinds[i] is not Kind.TEXT or not f.has_digit or f.words > 10:
+        return False
+    found = find_when(f.text, page.clock)
+    if found is None:
+        return False
+    rest = f.text[: found.start] + f.text[found.end :]
+    if len(ln.features(rest).text.split()) > 4:
+        return False
+    page.kinds[i] = Kind.DATELINE
+    return True
+
+
+def _section_shaped(f: Features) -> bool:
+    return 1 <= f.words <= 3 and not f.has_digit and not f.ends_sentence and f.caps_ratio > 0
+
+
+def _take_header(page: _Page, i: int, fields: _Fields) -> None:
+    kind, f = page.kinds[i], page.feats[i]
+    if kind is Kind.TAGS:
+        _take_tags(f, fields)
+    elif kind is Kind.BREADCRUMB and fields.section is None:
+        crumbs = [c for c in f.list_items if c.casefold() not in {"home", "головна", "главная"}]
+        fields.section = crumbs[-1] if crumbs else None
+    elif _dateline(page, i) or kind is Kind.BYLINE:
+        _take_byline(page, i, fields)
+    elif kind is Kind.TEXT and fields.section is None and _section_shaped(f):
+        fields.section = f.text
+
+
+def _take_tags(f: Features, fields: _Fields) -> None:
+    label = ln.tags_label_end(f.text)
+    if label:
+        items = [t.strip(" .#") for t in f.text[label:].split(",")]
+        fields.tags.extend(t for t in items if t)
+        return
+    items = list(f.list_items)
+    if fields.section is None and len(items) > 1:
+        fields.section = items.pop(0)
+    fields.tags.extend(items)
+
+
+def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
+    for i in range(start, len(page.lines)):
+        kind = page.kinds[i]
+        if kind is Kind.CUT and fields.body:
+            return
+        if kind is Kind.TEXT and not fields.body and _dateline(page, i):
+            kind = Kind.DATELINE
+        _take_line(page, i, kind, fields)
+
+
+def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
+    text = page.lines[i]
+    if kind is Kind.TEXT:
+        fields.body.append(text)
+    elif kind in (Kind.BYLINE, Kind.DATELINE):
+        _take_byline(page, i, fields)
+    elif kind is Kind.CAPTION:
+        split = ln.credit_split(text)
+        if split is not None:
+            fields.images.append(Image(caption=split[0], credit=split[1]))
+    elif kind is Kind.AUTHOR_FOOTER:
+        fields.footer_authors.extend(split_names(text[ln.author_label_end(text) :]))
+    elif kind is Kind.TAGS:
+        _take_tags(page.feats[i], fields)
+
+
+def _take_byline(page: _Page, i: int, fields: _Fields) -> None:
+    text = page.lines[i]
+    found = find_when(text, page.clock) if page.feats[i].has_digit else None
+    if found is not None and fields.published is None:
+        fields.published = found.when
+    if fields.reading_time is None:
+        fields.reading_time = ln.read_time(text)
+    start = ln.byline_start(text)
+    if start is None or fields.authors:
+        return
+    end = _names_end(text, start, found.start if found else None)
+    fields.authors = split_names(text[start:end])
+
+
+def _names_end(text: str, start: int, date_start: int | None) -> int:
+    """Names stop at the date, the reading time, or the first separator after "by"."""
+    end = len(text)
+    if date_start is not None and date_start > start:
+        end = date_start
+    for stop in (" | ", "|", " · ", " • ", " — ", " – ", " - ", ";", "(", "\u2022"):
+        at = text.find(stop, start)
+        if start <= at < end:
+            end = at
+    for j in range(start, end):
+        if text[j].isdigit():
+            return j
+    return end
