@@ -1,0 +1,169 @@
+"""Similarity sketches: a fixed-size summary of an article that estimates how much two overlap.
+
+An article becomes the set of its word shingles (runs of consecutive words); two copies of the
+same report share most shingles even when the headline, byline, dateline and a paragraph or two
+differ, while two reports about the same place on the same day share almost none. The sketch
+is a MinHash signature of that set built by one-permutation hashing with optimal
+densification (Shrivastava, ICML 2017): one hash per shingle instead of one per shingle and
+permutation, so sketching costs about as much as hashing the words once, without numpy.
+
+The algorithm is fixed here and depends only on ``hashlib``: sketches are stored for the whole
+retention period and must compare equal after upgrades of Python or any library.
+
+Locality-sensitive hashing cuts the signature into bands; articles sharing any band key are
+candidates, so finding them is an index lookup per band, never a scan of the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+import struct
+from dataclasses import dataclass
+from typing import Final
+
+from daemon.dedup.fingerprint import MIN_TITLE_WORDS, body_words, content_hash, title_words
+from daemon.dedup.urls import canonical_url
+
+SHINGLE_WORDS: Final = 3
+NUM_BINS: Final = 128
+BAND_ROWS: Final = 2
+BANDS: Final = NUM_BINS // BAND_ROWS
+_EMPTY: Final = 0xFFFFFFFF
+_VERSION: Final = 1
+_HEADER = struct.Struct("<BIqqq")
+_SIG_BYTES: Final = NUM_BINS * 4
+
+
+def _hash64(data: bytes, person: bytes) -> int:
+    digest = hashlib.blake2b(data, digest_size=8, person=person).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def _probe_order(i: int) -> tuple[int, ...]:
+    """Where empty bin ``i`` borrows from: a fixed pseudo-random order of the other bins."""
+    others = [j for j in range(NUM_BINS) if j != i]
+    return tuple(sorted(others, key=lambda j: hashlib.blake2b(f"{i}:{j}".encode()).digest()))
+
+
+_PROBES: Final = tuple(_probe_order(i) for i in range(NUM_BINS))
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """What the store keeps per article to find and rank near-duplicates later.
+
+    ``signature`` holds ``NUM_BINS`` 32-bit minima; ``size`` is the number of distinct
+    shingles (to estimate containment of a short summary in a long article). The three keys
+    are 64-bit hashes of the body, title and canonical URL, 0 when absent or too short to
+    identify anything; they travel with the sketch so one lookup finds exact copies too.
+    """
+
+    signature: bytes
+    size: int
+    text_key: int = 0
+    title_key: int = 0
+    url_key: int = 0
+
+    def to_bytes(self) -> bytes:
+        header = _HEADER.pack(_VERSION, self.size, self.text_key, self.title_key, self.url_key)
+        return header + self.signature
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Sketch:
+        if len(data) != _HEADER.size + _SIG_BYTES or data[0] != _VERSION:
+            raise ValueError(f"not a version {_VERSION} sketch ({len(data)} bytes)")
+        _, size, text_key, title_key, url_key = _HEADER.unpack_from(data)
+        return cls(bytes(data[_HEADER.size :]), size, text_key, title_key, url_key)
+
+
+def shingles(title: str, text: str) -> set[bytes]:
+    """Word runs of the title and of the body, apart: a run never spans the two."""
+    found: set[bytes] = set()
+    for tokens in (title_words(title), body_words(text)):
+        if len(tokens) < SHINGLE_WORDS:
+            if tokens:
+                found.add(" ".join(tokens).encode())
+            continue
+        for i in range(len(tokens) - SHINGLE_WORDS + 1):
+            found.add(" ".join(tokens[i : i + SHINGLE_WORDS]).encode())
+    return found
+
+
+def sketch(title: str, text: str, url: str | None = None) -> Sketch:
+    """Sketch an article from its title, body text and (optionally) its URL."""
+    items = shingles(title, text)
+    bins = [_EMPTY] * NUM_BINS
+    blake = hashlib.blake2b
+    for item in items:
+        h = int.from_bytes(blake(item, digest_size=8).digest(), "little")
+        b, value = h >> 57, h & _EMPTY
+        if value < bins[b]:
+            bins[b] = value
+    if items:
+        _densify(bins)
+    return Sketch(
+        signature=struct.pack(f"<{NUM_BINS}I", *bins),
+        size=len(items),
+        text_key=_text_key(text),
+        title_key=_title_key(title),
+        url_key=_hash64(canonical_url(url).encode(), b"nw-url") if url and url.strip() else 0,
+    )
+
+
+def _densify(bins: list[int]) -> None:
+    """Fill empty bins from non-empty ones so short texts still give a full signature."""
+    filled = [v != _EMPTY for v in bins]
+    for i, ok in enumerate(filled):
+        if not ok:
+            bins[i] = next(bins[j] for j in _PROBES[i] if filled[j])
+
+
+def _text_key(text: str) -> int:
+    digest = content_hash(text)
+    return int.from_bytes(bytes.fromhex(digest[:16]), "little", signed=True) if digest else 0
+
+
+def _title_key(title: str) -> int:
+    tokens = title_words(title)
+    if len(tokens) < MIN_TITLE_WORDS:
+        return 0
+    return _hash64(" ".join(tokens).encode(), b"nw-title")
+
+
+def similarity(a: Sketch, b: Sketch) -> float:
+    """Estimated Jaccard similarity of the two shingle sets (0.0 when either is empty)."""
+    if not a.size or not b.size:
+        return 0.0
+    left, right = memoryview(a.signature).cast("I"), memoryview(b.signature).cast("I")
+    same: int = sum(map(operator.eq, left, right))
+    return same / NUM_BINS
+
+
+def containment(a: Sketch, b: Sketch) -> float:
+    """Estimated share of the smaller set found in the larger: a summary inside its article.
+
+    From Jaccard J and the set sizes: |A ∩ B| = J (|A| + |B|) / (1 + J).
+    """
+    j = similarity(a, b)
+    if not j:
+        return 0.0
+    inter = j * (a.size + b.size) / (1 + j)
+    return min(1.0, inter / min(a.size, b.size))
+
+
+def band_keys(s: Sketch) -> list[int]:
+    """Indexed lookup keys: one per LSH band, plus the exact keys that are present.
+
+    Signed 64-bit so they fit a BIGINT column. Band keys are salted with the band number and
+    exact keys with their kind, so a key can only ever meet a key of the same meaning.
+    """
+    keys = [k for k in (s.text_key, s.title_key, s.url_key) if k]
+    if not s.size:
+        return keys
+    width = BAND_ROWS * 4
+    sig = s.signature
+    for band in range(BANDS):
+        chunk = sig[band * width : (band + 1) * width]
+        keys.append(_hash64(chunk, b"nw-band%03d" % band))
+    return keys
