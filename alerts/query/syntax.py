@@ -8,7 +8,7 @@ Grammar, loosest binding first (so ``a OR b c`` is ``a OR (b AND c)`` and ``NOT 
     and_expr := unary (["AND"] unary)*          # juxtaposition is AND
     unary    := "NOT" unary | near
     near     := primary ("NEAR/" N primary)*
-    primary  := FIELD ":" primary | "(" or_expr ")" | '"' phrase '"' ["~" N] | word ["*"]
+    primary  := FIELD ":" primary | "(" or_expr ")" | '"' phrase ["*"] '"' ["~" N] | word ["*"]
 
 Operators are upper case; ``and``/``or``/``not`` in lower case are ordinary words.
 """
@@ -232,13 +232,16 @@ class _Parser:
         return DEFAULT_FIELDS if self._scope is None else frozenset({self._scope})
 
     def _phrase(self, lexeme: _Lexeme) -> Node:
-        source = lexeme.text[: lexeme.text.rindex('"') + 1]
-        tokens = tuple(textnorm.words(source[1:-1]))
+        inner = lexeme.text[1 : lexeme.text.rindex('"')]
+        tokens = tuple(textnorm.words(inner))
         if not tokens:
             raise _error("empty phrase", lexeme.column)
+        prefix = inner.rstrip().endswith("*")
         if lexeme.number is not None and len(tokens) > 1:
-            return Proximity(tokens, lexeme.number, self._fields(), source.strip('"'))
-        return Term(tokens, False, self._fields(), source.strip('"'))
+            if prefix:
+                raise _error("a proximity phrase cannot end with '*'", lexeme.column)
+            return Proximity(tokens, lexeme.number, self._fields(), inner)
+        return Term(tokens, prefix, self._fields(), inner)
 
     def _word(self, lexeme: _Lexeme) -> Node:
         word = lexeme.text
