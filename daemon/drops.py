@@ -228,7 +228,6 @@ class DropScanner:
                 status=QUARANTINED,
                 error=reason,
             )
-        result.quarantined += 1
         log.warning(
             "quarantined source=%s path=%s to=%s reason=%s",
             self.settings.name,

@@ -85,13 +85,8 @@ class FeedSettings(_Strict):
         return self.name or self.url
 
 
-class _Document(_Strict):
-    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
-    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
-    feeds: tuple[FeedSettings, ...] = ()
-    drops: tuple[DropSettings, ...] = ()
-    rules: tuple[Rule, ...] = ()
-    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+_TABLES: dict[str, type[BaseModel]] = {"daemon": DaemonSettings, "delivery": DeliverySettings}
+_ARRAYS: dict[str, type[BaseModel]] = {"feeds": FeedSettings, "drops": DropSettings, "rules": Rule}
 
 
 class Settings(_Strict):
@@ -169,22 +164,44 @@ def _expand(
 
 
 def _validate(raw: dict[str, Any], path: Path, text: str, problems: list[str]) -> Settings | None:
-    try:
-        doc = _Document.model_validate(raw)
-    except ValidationError as exc:
-        problems.extend(describe_errors(exc, text))
+    """Validate each table and array item on its own, so one mistake hides no other."""
+    for key in raw:
+        if key not in _TABLES and key not in _ARRAYS and key != "channels":
+            problems.append(locate(text, (key,), "unknown table"))
+    tables = {
+        key: _one(model, raw.get(key, {}), (key,), text, problems) for key, model in _TABLES.items()
+    }
+    arrays = {key: _many(model, raw, key, text, problems) for key, model in _ARRAYS.items()}
+    raw_channels = raw.get("channels", {})
+    if not isinstance(raw_channels, dict):
+        problems.append(locate(text, ("channels",), "expected a table of channels"))
+        raw_channels = {}
+    channels = _validate_channels(raw_channels, text, problems)
+    _cross_check(raw, set(raw_channels), text, problems)
+    if problems:
         return None
-    channels = _validate_channels(doc.channels, text, problems)
-    _cross_check(doc, channels, text, problems)
-    return Settings(
-        path=path,
-        daemon=doc.daemon,
-        delivery=doc.delivery,
-        feeds=doc.feeds,
-        drops=doc.drops,
-        rules=doc.rules,
-        channels=channels,
-    )
+    return Settings.model_validate({"path": path, **tables, **arrays, "channels": channels})
+
+
+def _one(
+    model: type[BaseModel], value: Any, loc: tuple[str | int, ...], text: str, problems: list[str]
+) -> BaseModel | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        problems.extend(describe_errors(exc, text, prefix=loc))
+        return None
+
+
+def _many(
+    model: type[BaseModel], raw: dict[str, Any], key: str, text: str, problems: list[str]
+) -> tuple[BaseModel, ...]:
+    items = raw.get(key, [])
+    if not isinstance(items, list):
+        problems.append(locate(text, (key,), f"expected [[{key}]] tables"))
+        return ()
+    validated = (_one(model, item, (key, i), text, problems) for i, item in enumerate(items))
+    return tuple(v for v in validated if v is not None)
 
 
 def _validate_channels(
@@ -207,22 +224,30 @@ def _validate_channels(
 
 
 def _cross_check(
-    doc: _Document, channels: dict[str, ChannelSettings], text: str, problems: list[str]
+    raw: dict[str, Any], channel_names: set[str], text: str, problems: list[str]
 ) -> None:
-    known = ", ".join(sorted(doc.channels)) or "none configured"
-    for index, rule in enumerate(doc.rules):
-        for channel in rule.channels:
-            if channel not in doc.channels:
+    """Checks across tables, on the raw items so indices match the file even after errors."""
+    known = ", ".join(sorted(channel_names)) or "none configured"
+    for index, rule in _raw_items(raw, "rules"):
+        channels = rule.get("channels")
+        for channel in channels if isinstance(channels, list) else []:
+            if channel not in channel_names:
                 message = f"unknown channel {channel!r} (configured: {known})"
                 problems.append(locate(text, ("rules", index, "channels"), message))
-    for table, names in (
-        ("rules", [r.name for r in doc.rules]),
-        ("drops", [d.name for d in doc.drops]),
-        ("feeds", [f.key for f in doc.feeds]),
-    ):
+    for table, key in (("rules", "name"), ("drops", "name"), ("feeds", "name")):
         seen: set[str] = set()
-        for index, name in enumerate(names):
+        for index, item in _raw_items(raw, table):
+            name = item.get(key) or item.get("url")
+            if not isinstance(name, str):
+                continue
             if name in seen:
-                key = "name" if table != "feeds" else "url"
-                problems.append(locate(text, (table, index, key), f"duplicate name {name!r}"))
+                where = key if key in item else "url"
+                problems.append(locate(text, (table, index, where), f"duplicate name {name!r}"))
             seen.add(name)
+
+
+def _raw_items(raw: dict[str, Any], table: str) -> list[tuple[int, dict[str, Any]]]:
+    items = raw.get(table)
+    if not isinstance(items, list):
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]

@@ -39,8 +39,9 @@ def _message(error: Any) -> str:
     if kind == "missing":
         return "required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if "input" in error and not isinstance(error["input"], dict | list):
-        message += f", got {error['input']!r}"
+    given = error.get("input")
+    if given is not None and not isinstance(given, dict | list) and repr(given) not in message:
+        message += f", got {given!r}"
     return message
 
 

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.support import Receiver
+
+PG_ENABLED = os.environ.get("NEWSWATCH_PG_TESTS") == "1"
+PG_ADMIN_URL = os.environ.get(
+    "NEWSWATCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+PG_SKIP_REASON = (
+    "PostgreSQL tests are off: set NEWSWATCH_PG_TESTS=1 with a server at 127.0.0.1:5432 "
+    "(user postgres, database test) to run them"
+)
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    if not PG_ENABLED:
+        pytest.skip(PG_SKIP_REASON)
+    name = f"newswatch_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_dsn(PG_ADMIN_URL))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(_dsn(PG_ADMIN_URL))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Each test using this runs on the embedded SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'newswatch.db'}"
+        return
+    async with fresh_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async with fresh_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    server = await Receiver().start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -1,0 +1,108 @@
+"""The whole path as users run it: ``newswatch run`` as a subprocess, a file dropped, a POST."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.engine import create_engine, session_factory
+from storage.models import AlertRow
+from tests.support import DATA, DaemonProcess, Receiver, free_port, toml_str
+
+ARTICLE = DATA / "articles" / "army_vovchansk.txt"
+TITLE = "Ukrainian army reinforces positions near Vovchansk, regional officials say"
+
+
+def write_settings(tmp_path: Path, database_url: str, hook_url: str) -> Path:
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        f"""
+[daemon]
+database = {toml_str(database_url)}
+scan_interval = "0.2s"
+delivery_interval = "0.5s"
+
+[delivery]
+retry_schedule = ["0.5s", "0.5s", "0.5s", "0.5s", "0.5s", "0.5s", "0.5s", "0.5s"]
+
+[[drops]]
+name = "inbox"
+path = "drops"
+timezone = "Europe/Kyiv"
+settle = "0.2s"
+
+[[rules]]
+name = "Army on the border"
+keywords = ["army", "troops"]
+channels = ["desk"]
+
+[channels.desk]
+type = "webhook"
+url = {toml_str(hook_url)}
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "drops").mkdir()
+    return settings
+
+
+def drop(tmp_path: Path, name: str) -> None:
+    """Write like a scraper does: a temporary name first, then an atomic rename."""
+    target = tmp_path / "drops" / name
+    partial = target.with_name(name + ".part")
+    shutil.copyfile(ARTICLE, partial)
+    partial.rename(target)
+
+
+async def test_dropped_article_becomes_one_webhook_alert(
+    tmp_path: Path, database_url: str, receiver: Receiver
+) -> None:
+    daemon = await DaemonProcess(write_settings(tmp_path, database_url, receiver.url)).start()
+    try:
+        drop(tmp_path, "first.txt")
+        [request] = await receiver.wait_for(1)
+        payload = request.json()
+        assert payload["rule"] == "Army on the border"
+        assert payload["article"]["title"] == TITLE
+        assert payload["article"]["author"] == "Olena Marchenko"
+        assert "army" in [term.lower() for term in payload["matched"]]
+        assert request.headers["webhook-id"] == payload["id"]
+
+        drop(tmp_path, "same-content-other-name.txt")
+        await daemon.wait_log(lambda line: "already read" in line and "other-name" in line)
+        await daemon.wait_log(lambda line: "delivered" in line)
+        assert len(receiver.requests) == 1
+    finally:
+        code = await daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.log()
+    assert "stopped" in daemon.log()
+
+
+async def test_alert_waits_for_a_receiver_that_is_down(tmp_path: Path, database_url: str) -> None:
+    port = free_port()
+    receiver = Receiver(port=port)
+    daemon = await DaemonProcess(write_settings(tmp_path, database_url, receiver.url)).start()
+    try:
+        drop(tmp_path, "article.txt")
+        await daemon.wait_log(lambda line: "delivery failed" in line)
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as session:
+                rows = (await session.execute(select(AlertRow))).scalars().all()
+        finally:
+            await engine.dispose()
+        assert [(r.status, r.delivered_at) for r in rows] == [("pending", None)]
+        assert rows[0].attempts >= 1 and "127.0.0.1" in (rows[0].last_error or "")
+
+        await receiver.start()
+        try:
+            [request] = await receiver.wait_for(1)
+            assert request.json()["article"]["title"] == TITLE
+        finally:
+            await receiver.stop()
+    finally:
+        code = await daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.log()
