@@ -25,7 +25,8 @@ def _upgrade(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         # Replicas starting together would otherwise race to create the same tables.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    command.upgrade(alembic_config(connection), "head")
+    # "heads": independent branches (one per feature) may be applied in any order.
+    command.upgrade(alembic_config(connection), "heads")
 
 
 async def upgrade(engine: AsyncEngine) -> None:
