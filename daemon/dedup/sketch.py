@@ -26,8 +26,8 @@ from daemon.dedup.fingerprint import MIN_TITLE_WORDS, body_words, content_hash, 
 from daemon.dedup.urls import canonical_url
 
 SHINGLE_WORDS: Final = 3
-NUM_BINS: Final = 128
-BAND_ROWS: Final = 2
+NUM_BINS: Final = 192
+BAND_ROWS: Final = 3
 BANDS: Final = NUM_BINS // BAND_ROWS
 _EMPTY: Final = 0xFFFFFFFF
 _VERSION: Final = 1
@@ -97,7 +97,7 @@ def sketch(title: str, text: str, url: str | None = None) -> Sketch:
     blake = hashlib.blake2b
     for item in items:
         h = int.from_bytes(blake(item, digest_size=8).digest(), "little")
-        b, value = h >> 57, h & _EMPTY
+        b, value = (h >> 32) % NUM_BINS, h & _EMPTY
         if value < bins[b]:
             bins[b] = value
     if items:
