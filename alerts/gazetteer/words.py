@@ -1,0 +1,96 @@
+"""Word lists that keep ordinary words, people and named things from counting as places.
+
+All entries are compared after :func:`alerts.gazetteer.text.stem`, so they are written in
+plain lower case; Cyrillic entries are stemmed the same way when the module is imported.
+"""
+
+from __future__ import annotations
+
+from alerts.gazetteer.text import stem
+
+
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in text.split())
+
+
+# GeoNames alternate names that are everyday English words (and so start many sentences and
+# every word of a title-case headline). A name in this list never becomes an alias, unless it
+# is the main name of a country or subdivision.
+DENYLIST = _stems(
+    """a an the and or but of to in on at by for from with as is it its be was were are been
+    this that these those there here then than so not no yes all any each every some many
+    much more most less least few other another such same own only just also very too now
+    new old big small great little long short high low good bad best better last first next
+    early late young free open close near far north south east west northern southern eastern
+    western central upper lower middle centre center city town village port bay lake river
+    sea ocean island islands mount mountain hill hills valley field fields park garden
+    gardens bridge bank banks hit along over under after before about above below between
+    into out up down off again still even ever never always often once twice today tomorrow
+    yesterday day night morning evening week month year time times people man men woman women
+    child children home house houses hall church school college university station airport
+    road street square market store shop office court police army navy force forces war peace
+    attack strike strikes fire rain snow sun star moon gold silver iron stone rock sand wood
+    water glass paper money power energy oil gas coal salt sugar bread wine beer tea coffee
+    milk honey rice corn red blue green white black brown yellow orange pink grey gray dark
+    light bright fair fine nice kind hope faith grace joy love victory liberty union unity
+    independence republic state states nation national federal royal general major colonial
+    president minister mayor governor king queen prince princess lord lady saint mission
+    camp fort castle tower gate wall walls cross corner end side center point rest mobile
+    reading split bath eagle buy sale deal rich poor split why how what who when where which
+    whose while may june july august march april january february september october
+    november december monday tuesday wednesday thursday friday saturday sunday spring summer
+    autumn winter christmas easter one two three four five six seven eight nine ten hundred
+    thousand million billion news press media report said says told state region oblast
+    province district area zone border front line lines fleet brigade regiment division
+    battalion unit units plant factory mine mines base bases embassy ministry government
+    parliament council committee agency service services company group team club party
+    media online live video photo photos update updates breaking latest opinion analysis
+    comment author editor read more share follow subscribe login sign menu search home page
+    alert alerts watch warning shelling drone drones missile missiles troops soldiers
+    ukrainian russian american british european africa asia europe america
+    он она оно они мы вы ты я он його її их мир так как при для под над бор сад лес поле
+    море гора река город село вин вона воно вони ми ви ти мир поле ліс гора річка місто
+    село новости новини война війна армия армія армии победа перемога свобода воля"""
+)
+
+# Words after a place that keep it a place even though they start with a capital letter.
+CONTINUATIONS = _stems(
+    """oblast oblasts region regional province provincial krai kray okrug republic district
+    raion rayon county municipality municipal city governor mayor council administration
+    airport station nuclear military police prosecutor court metro railway thermal power
+    hydroelectric dam bridge port harbour harbor bay direction axis sector front offensive
+    operation incursion border people s residents authorities officials region's
+    voivodeship area state"""
+)
+
+# Words right after a place that make it the name of something else: a ship, a unit, a team.
+NAMED_AFTER = _stems(
+    """submarine cruiser frigate warship ship vessel destroyer corvette tanker icebreaker
+    carrier boat yacht ferry flagship brigade battalion regiment division fleet flotilla
+    squadron corps river lake street avenue boulevard road highway hotel fc club team
+    subdivision sub
+    подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
+    флагман бригада батальон полк дивизия флот улица проспект
+    підводний човен корабель есмінець батальйон дивізія вулиця"""
+)
+
+# Words shortly before a place (up to three words back) that make it a named thing:
+# "the cruiser Moskva", "submarine Kursk", "Shakhtar Donetsk".
+NAMED_BEFORE = _stems(
+    """submarine cruiser frigate warship ship vessel destroyer corvette tanker icebreaker
+    carrier flagship sub dynamo dinamo shakhtar spartak zenit lokomotiv metalist zorya cska
+    подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
+    флагман апл підводний човен корабель есмінець"""
+)
+
+# Given names that are also places; before a place ("Michael Jordan") they mark a person.
+GIVEN_NAMES = _stems(
+    """michael james john robert david william richard thomas mary jennifer linda elizabeth
+    susan jessica sarah karen nancy lisa betty margaret sandra ashley emily donna michelle
+    george paul mark donald steven kevin brian jason jeffrey ryan jacob gary nicholas eric
+    kate anna olena oleksandr volodymyr vladimir dmitry dmytro andriy andrei sergei serhiy
+    yulia iryna petro mykola viktor ivan alex jack harry sam tom ben bill joe jordan paris"""
+)
+
+# Words just before a city that make the city a named thing in English ("the Kursk").
+ARTICLES = frozenset({"the"})

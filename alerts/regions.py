@@ -1,0 +1,121 @@
+"""Regions that know geography: which places a text names, and whether they lie in a region.
+
+``Gazetteer.load`` builds the gazetteer (or loads it from the on-disk cache), ``find`` returns
+the places a text mentions after the checks of :mod:`alerts.gazetteer.matcher` and the
+disambiguation of :mod:`alerts.gazetteer.disambiguate`, and a ``RegionFilter`` compiled from a
+rule's ``regions`` / ``exclude_regions`` says which of those mentions put the text inside.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pycountry
+
+from alerts.gazetteer.disambiguate import candidates, resolve_all
+from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Index, load_or_build
+from alerts.gazetteer.matcher import Context, scan, select
+from alerts.gazetteer.model import Mention, Place, UnknownRegion
+from alerts.gazetteer.text import alias_stems, key, tokenize
+
+__all__ = ["Gazetteer", "Mention", "Place", "RegionFilter", "UnknownRegion"]
+
+
+class Gazetteer:
+    """Places and the automaton over their names; cheap to query, built once per version."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._by_code = {p.code: p for p in index.places if p.code}
+        self._by_id = {p.id: p for p in index.places}
+
+    @classmethod
+    def load(
+        cls, cache_dir: Path | None = None, min_population: int = DEFAULT_MIN_POPULATION
+    ) -> Gazetteer:
+        """Load the cached gazetteer from ``cache_dir``, building and saving it if missing."""
+        return cls(load_or_build(cache_dir, min_population))
+
+    @property
+    def places(self) -> Sequence[Place]:
+        return self._index.places
+
+    def get(self, place_id: str) -> Place | None:
+        return self._by_id.get(place_id)
+
+    def lookup(self, name: str) -> list[Place]:
+        """Every place a name may stand for, most likely first."""
+        found: dict[int, None] = {}
+        for k in [key(name), *sorted(alias_stems(name))]:
+            value = self._index.entries(k)
+            for entry in value[1] if value else ():
+                found.setdefault(entry.place, None)
+        return [self._index.places[i] for i in sorted(found, key=lambda i: -self._index.priors[i])]
+
+    def resolve(self, spec: str) -> Place:
+        """A rule's region: an ISO code ("RU-KRS", "UA", "UKR") or a name ("Belgorod Oblast")."""
+        code = spec.strip().upper()
+        if code in self._by_code:
+            return self._by_code[code]
+        country = pycountry.countries.get(alpha_3=code) if len(code) == 3 else None
+        if country is not None and country.alpha_2 in self._by_code:
+            return self._by_code[country.alpha_2]
+        found = self.lookup(spec)
+        if found:
+            return found[0]
+        raise UnknownRegion(self._unknown_message(spec))
+
+    def _unknown_message(self, spec: str) -> str:
+        names = sorted({p.name for p in self._index.places if p.kind != "city"})
+        names += sorted({p.name for p in self._index.places if p.kind == "city"})
+        close = difflib.get_close_matches(spec, names, n=5, cutoff=0.7)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown region {spec!r}: not an ISO 3166 code nor a known place name{hint}"
+
+    def find(self, text: str) -> list[Mention]:
+        """The places a text names, in order, each resolved to one place."""
+        tokens = tokenize(text)
+        context = Context(self._index, text, tokens)
+        surviving = [(hit, kept) for hit in scan(self._index, tokens) if (kept := context.keep(hit))]
+        chosen = select(surviving)
+        options = [candidates(self._index, entries) for _, entries in chosen]
+        places = resolve_all(self._index, options)
+        mentions = []
+        for (hit, _), place in zip(chosen, places, strict=True):
+            start, end = tokens[hit.first].start, tokens[hit.last].end
+            mentions.append(Mention(text[start:end], start, end, self._index.places[place]))
+        return mentions
+
+
+class RegionFilter:
+    """A rule's regions, compiled: which mentions put a text inside them.
+
+    A mention counts when its place is a region or lies in one (its chain holds the region's
+    code, or it is the region itself for a city). Mentions inside an excluded region are set
+    aside first: ``regions=["Ukraine"], exclude=["Crimea"]`` matches a text on Kyiv and Crimea
+    through Kyiv, and not one on Crimea alone. Without ``regions`` every place counts, so
+    ``exclude`` alone means "anywhere but there"; a text naming no place at all then passes
+    with no evidence.
+    """
+
+    def __init__(
+        self, gazetteer: Gazetteer, regions: Sequence[str], exclude: Sequence[str] = ()
+    ) -> None:
+        self.regions = tuple(gazetteer.resolve(r) for r in regions)
+        self.exclude = tuple(gazetteer.resolve(r) for r in exclude)
+
+    def check(self, mentions: Sequence[Mention]) -> list[Mention] | None:
+        """The mentions that place the text inside the regions (evidence), or None."""
+        kept = [m for m in mentions if not _inside(m.place, self.exclude)]
+        if self.regions:
+            kept = [m for m in kept if _inside(m.place, self.regions)]
+            return kept or None
+        if mentions and not kept:
+            return None
+        return kept
+
+
+def _inside(place: Place, regions: Sequence[Place]) -> bool:
+    return any(r.id == place.id or (r.code is not None and r.code in place.chain) for r in regions)
