@@ -36,9 +36,8 @@ _CAPTURE = re.compile(
     re.I,
 )
 _BY = re.compile(
-    r"(?:^|\s|\|)(?:by|von|par|por|від|автор(?:ка)?:?|author:|written by|words by|"
-    r"reporting by|posted by)\s+(?=[A-ZА-ЯІЇЄҐ])",
-    re.I,
+    r"(?:^|\s|\|)(?i:by|von|par|por|від|автор(?:ка)?:?|author:|written by|words by|"
+    r"reporting by|posted by)\s+(?=[A-ZА-ЯІЇЄҐ])"
 )
 _AUTHOR_LABEL = re.compile(
     r"^(?:author|authors|автор|авторка|автори|авторы|autor|autorin|auteur|written by)s?\s*:\s*",
@@ -53,18 +52,22 @@ _BOILER = re.compile(
     r"become a (?:member|subscriber)|join us|click here|listen to|watch:|"
     r"читайте (?:також|также|більше)|дивіться також|смотрите также|підписуйтес|подписывайтес|"
     r"поділитися|поделиться|реклама|lesen sie (?:auch|mehr)|anzeige|teilen|abonnieren|"
-    r"lire aussi|à lire aussi|abonnez|lee también|suscríbete)",
+    r"lire aussi|à lire aussi|abonnez|lee también|suscríbete|skip to|for immediate release|"
+    r"press release$|embargoed|reuse this content|para comentar|comment on this)",
     re.I,
 )
 _CUT = re.compile(
     r"^(?:related (?:stories|articles|news|coverage)|more (?:from|on|stories)|most read|"
     r"top stories|recommended|you may also like|comments?(?: \(\d+\))?|"
     r"популярне|головне|інші новини|другие новости|самое читаемое|mehr zum thema|"
-    r"das könnte sie auch interessieren|à lire également|más noticias)\s*:?$",
+    r"das könnte sie auch interessieren|à lire également|más noticias|comentarios|"
+    r"explore more on these topics|#{3,}|-{3,}|\*{3,})\s*:?$",
     re.I,
 )
 _FOOTER = re.compile(
-    r"(?:©|\(c\)\s*\d{4}|all rights reserved|всі права захищені|все права защищены)", re.I
+    r"(?:©|\(c\)\s*\d{4}|all rights reserved|всі права захищені|все права защищены|"
+    r"^media contact|^press contact|^for more information,? contact)",
+    re.I,
 )
 _SHARE_WORDS = frozenset(
     [
@@ -93,7 +96,7 @@ _SHARE_WORDS = frozenset(
 )
 _CREDIT_TAIL = re.compile(r"^(?P<caption>.*?)\s*[\(\[](?P<credit>[^()\[\]]{3,120})[\)\]]\s*$")
 _CREDIT_LABEL = re.compile(
-    r"^(?P<caption>.*?)[\s.]*(?:\||—|–|-)?\s*\b(?:photo|photograph|image|picture|foto|фото|"
+    r"^(?P<caption>.*?)\s*(?:[|—–-]\s*)?\b(?:photo|photograph|image|picture|foto|фото|"
     r"світлина|bild|crédit photo)s?\s*(?:by|:)\s*(?P<credit>[^.]{3,100}?)\.?\s*$",
     re.I,
 )
@@ -187,7 +190,8 @@ def _is_share_row(f: Features) -> bool:
 
 
 def _is_list_line(f: Features) -> bool:
-    if len(f.list_items) < 3 or f.ends_sentence or not f.short_items:
+    least = 2 if f.list_sep in _BREADCRUMB_SEPS else 3
+    if len(f.list_items) < least or f.ends_sentence or not f.short_items:
         return False
     capitalised = sum(1 for item in f.list_items if item[:1].isupper())
     return capitalised >= 0.6 * len(f.list_items)
@@ -217,6 +221,27 @@ def _list_items(text: str) -> tuple[str, tuple[str, ...]]:
             if len(items) > len(best):
                 best_sep, best = sep, items
     return best_sep, best
+
+
+_CONNECTORS = frozenset({"and", "und", "y", "et", "і", "та", "и", "&"})
+
+
+def names_only(f: Features) -> bool:
+    """A bare byline ("Helen Brooks", "Tomasz Wilk and Anna Horvath"): capitalised names of
+    two or three words, joined by connectors, nothing else."""
+    if f.has_digit or f.ends_sentence or not 2 <= f.words <= 12:
+        return False
+    chunk = 0
+    for token in f.text.replace(",", " , ").split():
+        if token in _CONNECTORS or token == ",":
+            if not 2 <= chunk <= 3:
+                return False
+            chunk = 0
+        elif token[0].isupper():
+            chunk += 1
+        else:
+            return False
+    return 2 <= chunk <= 3
 
 
 def credit_split(text: str) -> tuple[str, str] | None:

@@ -25,6 +25,10 @@ from daemon.parse.lines import Features, Kind
 from storage.types import Article, Image
 
 _TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
+_BYLINE_WINDOW = 5  # non-blank lines under the title where a bare name line is a byline
+_MAX_WRAP = 100  # longer lines mean the dump was not hard-wrapped
+_WRAP_SLACK = 12
+_CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
 _HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
 _ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
 
@@ -88,12 +92,43 @@ def parse_text(
 
 
 def _read_page(text: str, zone: tzinfo, captured: datetime | date | None) -> _Page:
-    lines = [clean_line(raw) for raw in text.splitlines()]
+    lines = _unwrap([clean_line(raw) for raw in text.splitlines()])
     feats = [ln.features(line) for line in lines]
     kinds = [ln.classify(f) for f in feats]
     if not any(k is Kind.TEXT for k in kinds):
         raise ParseError("text holds no prose: no line reads as a title or a paragraph")
     return _Page(lines, feats, kinds, _clock(zone, captured))
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Re-join paragraphs that a dump hard-wrapped at a fixed width (mail, terminals).
+
+    The wrap width shows as many lines that end close to the same length and go on in the
+    next line; the third-longest line is taken as the width so one or two long captions do
+    not hide it. Only prose joins prose: a byline or caption under a long line stays apart.
+    """
+    lengths = sorted((len(line) for line in lines if line), reverse=True)
+    if len(lengths) < 8 or lengths[2] > _MAX_WRAP:
+        return lines
+    width = lengths[2] - _WRAP_SLACK
+    joins = {
+        i
+        for i in range(1, len(lines))
+        if lines[i] and len(lines[i - 1]) >= width and _prose(lines[i])
+    }
+    if len(joins) < max(4, len(lengths) // 5):
+        return lines
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if out and i in joins:
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+def _prose(line: str) -> bool:
+    return ln.classify(ln.features(line)) is Kind.TEXT
 
 
 def _clock(zone: tzinfo, captured: datetime | date | None) -> Clock:
@@ -134,7 +169,15 @@ def _title_shaped(page: _Page, i: int) -> bool:
     f = page.feats[i]
     if page.kinds[i] is not Kind.TEXT or not 3 <= f.words <= 30 or len(f.text) > 250:
         return False
-    return f.text[-1] not in ".:;," and not _dateline(page, i)
+    return f.text[-1] not in ".:;," and not _dateline(page, i) and not _bare_byline(page, i)
+
+
+def _bare_byline(page: _Page, i: int) -> bool:
+    """Names alone on a line, with a date line just above or below them."""
+    if page.kinds[i] is not Kind.TEXT or not ln.names_only(page.feats[i]):
+        return False
+    around = [j for j in (i - 1, i + 1) if 0 <= j < len(page.lines) and page.lines[j]]
+    return any(_dateline(page, j) for j in around)
 
 
 def _title_score(page: _Page, window: list[int], rank: int) -> float:
@@ -169,6 +212,11 @@ def _dateline(page: _Page, i: int) -> bool:
     return True
 
 
+def _sentence(f: Features) -> bool:
+    """Inside the body, "By Thursday evening, 40 crews…" is prose, not a byline."""
+    return f.ends_sentence and f.words > 6
+
+
 def _section_shaped(f: Features) -> bool:
     return 1 <= f.words <= 3 and not f.has_digit and not f.ends_sentence and f.caps_ratio > 0
 
@@ -199,12 +247,18 @@ def _take_tags(f: Features, fields: _Fields) -> None:
 
 
 def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
+    near = set([i for i in range(start, len(page.lines)) if page.lines[i]][:_BYLINE_WINDOW])
     for i in range(start, len(page.lines)):
         kind = page.kinds[i]
+        if i in near and not fields.authors and _bare_byline(page, i):
+            fields.authors = split_names(page.lines[i])
+            continue
         if kind is Kind.CUT and fields.body:
             return
         if kind is Kind.TEXT and not fields.body and _dateline(page, i):
             kind = Kind.DATELINE
+        elif kind is Kind.BYLINE and fields.body and _sentence(page.feats[i]):
+            kind = Kind.TEXT
         _take_line(page, i, kind, fields)
 
 
@@ -215,13 +269,24 @@ def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
     elif kind in (Kind.BYLINE, Kind.DATELINE):
         _take_byline(page, i, fields)
     elif kind is Kind.CAPTION:
-        split = ln.credit_split(text)
-        if split is not None:
-            fields.images.append(Image(caption=split[0], credit=split[1]))
+        _take_caption(page, i, fields)
     elif kind is Kind.AUTHOR_FOOTER:
         fields.footer_authors.extend(split_names(text[ln.author_label_end(text) :]))
     elif kind is Kind.TAGS:
         _take_tags(page.feats[i], fields)
+
+
+def _take_caption(page: _Page, i: int, fields: _Fields) -> None:
+    """A credit line alone ("Photograph: …") credits the short line right above it."""
+    split = ln.credit_split(page.lines[i])
+    if split is None:
+        return
+    caption, credit = split
+    above = page.lines[i - 1] if i > 0 else ""
+    short = i > 0 and page.feats[i - 1].words <= _CAPTION_WORDS
+    if not caption and above and short and fields.body and fields.body[-1] == above:
+        caption = fields.body.pop()
+    fields.images.append(Image(caption=caption, credit=credit))
 
 
 def _take_byline(page: _Page, i: int, fields: _Fields) -> None:
