@@ -178,8 +178,8 @@ documents = st.builds(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(queries, min_size=1, max_size=5), st.lists(documents, min_size=1, max_size=3))
-def test_matcher_agrees_with_the_reference(texts_of_queries: list[str], docs: list[Document]) -> None:
-    parsed = {f"rule{i}": parse_query(text) for i, text in enumerate(texts_of_queries)}
+def test_matcher_agrees_with_the_reference(sources: list[str], docs: list[Document]) -> None:
+    parsed = {f"rule{i}": parse_query(text) for i, text in enumerate(sources)}
     matcher = compile_rules(parsed)
     for doc in docs:
         fields = reference_fields(doc)
