@@ -30,7 +30,7 @@ from alerts.gazetteer.words import DENYLIST
 log = logging.getLogger("newswatch.regions")
 
 # Bump whenever building or matching changes what the cached automaton holds.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 DEFAULT_MIN_POPULATION = 15000
 
 

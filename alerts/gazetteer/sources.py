@@ -23,7 +23,7 @@ from alerts.gazetteer.admin1 import CityRow, map_admin1
 from alerts.gazetteer.extras import COUNTRY_ALIASES, KIND_SYNONYMS, SUBDIVISION_ALIASES
 from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.seats import SEATS
-from alerts.gazetteer.text import is_cyrillic, is_latin
+from alerts.gazetteer.text import is_cyrillic, is_latin, key
 
 LANGUAGES = ("ru", "uk", "be", "pl", "de", "fr", "es", "it", "ro", "lt", "lv", "et")
 _BRACKETS = re.compile(r"\s*\[(.*?)\]")
@@ -131,9 +131,10 @@ def subdivisions() -> Iterator[Record]:
     for s in pycountry.subdivisions:
         if s.parent_code is not None:
             continue
-        names = set()
-        for raw in {s.name} | _translations("iso3166-2", s.name):
-            names |= _subdivision_names(raw)
+        names = _subdivision_names(s.name)
+        for raw in _translations("iso3166-2", s.name) - {s.name}:
+            # A one-word translation is often just the seat's name ("Kiev" for Kyiv Oblast)
+            names |= {n for n in _subdivision_names(raw) if len(key(n).split()) > 1}
         label = english.get(s.code, _BRACKETS.sub("", s.name))
         names |= _english_variants(label)
         names |= set(SUBDIVISION_ALIASES.get(s.code, ()))
