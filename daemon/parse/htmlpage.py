@@ -24,6 +24,7 @@ from storage.types import Article, Image
 
 log = logging.getLogger("newswatch.parse")
 
+_LABEL_WORDS = 4
 _DROPPED = frozenset({ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.FOOTER, ln.Kind.BLANK})
 
 
@@ -87,10 +88,13 @@ def _body(extracted: dict[str, Any], title: str) -> tuple[list[str], list[str]]:
         paragraph = clean_line(raw)
         if not paragraph or paragraph == title:
             continue
-        kind = ln.classify(ln.features(paragraph))
+        features = ln.features(paragraph)
+        kind = ln.classify(features)
         if kind is ln.Kind.BYLINE and not body:
             start = ln.byline_start(paragraph)
             authors = split_names(paragraph[start:]) if start is not None else authors
+        elif not body and features.words <= _LABEL_WORDS and not features.ends_sentence:
+            continue  # a label left over from the header ("Posted on", "Updated")
         elif kind is ln.Kind.CUT and body:
             break
         elif kind not in _DROPPED and kind is not ln.Kind.CAPTION:
