@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 import dateparser
 
+from daemon.parse.months import DAY_MONTH_YEAR, MONTH_DAY_YEAR, month_number
+
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
@@ -197,6 +199,13 @@ def _bare_time(text: str, clock: Clock) -> Found | None:
 
 
 def _foreign(text: str, clock: Clock) -> Found | None:
+    """Month names in other languages: the table first, dateparser for what it lacks."""
+    for pattern in (DAY_MONTH_YEAR, MONTH_DAY_YEAR):
+        for match in pattern.finditer(text):
+            month = month_number(match["mon"])
+            day = _safe_date(int(match["y"]), month, int(match["d"])) if month else None
+            if day is not None:
+                return _with_time(text, day, match.start(), match.end(), clock)
     for match in _FOREIGN.finditer(text):
         parsed = _dateparser(match.group(), clock)
         if parsed is not None:

@@ -134,8 +134,10 @@ _LATIN_STOPWORDS = {
         ["i", "w", "na", "się", "że", "nie", "jest", "do", "z", "to", "jak", "przez", "oraz", "po"]
     ),
 }
-_UK_LETTERS = frozenset("іїєґ")
-_RU_LETTERS = frozenset("ыэъё")
+_UK_LETTERS = re.compile("[іїєґ]")
+_RU_LETTERS = re.compile("[ыэъё]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def clean_line(text: str) -> str:
@@ -183,13 +185,12 @@ def estimate_reading_time(paragraphs: Iterable[str]) -> int | None:
 def detect_language(text: str) -> str | None:
     """A cheap guess from script and stop words; good enough to route rules, not to publish."""
     sample = text[:4000].lower()
-    letters = [c for c in sample if c.isalpha()]
+    letters = len(_LETTER.findall(sample))
     if not letters:
         return None
-    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-    if cyrillic > len(letters) / 3:
-        uk = sum(1 for c in letters if c in _UK_LETTERS)
-        ru = sum(1 for c in letters if c in _RU_LETTERS)
+    if len(_CYRILLIC.findall(sample)) > letters / 3:
+        uk = len(_UK_LETTERS.findall(sample))
+        ru = len(_RU_LETTERS.findall(sample))
         return "uk" if uk >= ru else "ru"
     words = re.findall(r"[^\W\d_]+", sample)
     scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _LATIN_STOPWORDS.items()}

@@ -57,7 +57,8 @@ _BOILER = re.compile(
     re.I,
 )
 _CUT = re.compile(
-    r"^(?:related (?:stories|articles|news|coverage)|more (?:from|on|stories)|most read|"
+    r"^(?:related (?:stories|articles|news|coverage)|more (?:from|on|stories)(?: [\w'’]+){0,3}|"
+    r"most read|"
     r"top stories|recommended|you may also like|comments?(?: \(\d+\))?|"
     r"популярне|головне|інші новини|другие новости|самое читаемое|mehr zum thema|"
     r"das könnte sie auch interessieren|à lire également|más noticias|comentarios|"
@@ -114,6 +115,7 @@ _READ_TIME = re.compile(
 _LIST_SEPS = (" | ", " • ", " · ", " › ", " > ", " » ", " / ", ", ")
 _BREADCRUMB_SEPS = frozenset({" › ", " > ", " » ", " / "})
 _END_PUNCT = frozenset('.!?…"”»:;')
+_DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -145,7 +147,7 @@ def features(text: str) -> Features:
         caps_ratio=capitalised / len(words) if words else 0.0,
         list_sep=sep,
         list_items=items,
-        has_digit=any(c.isdigit() for c in text),
+        has_digit=_DIGIT.search(text) is not None,
     )
 
 
@@ -223,6 +225,7 @@ def _list_items(text: str) -> tuple[str, tuple[str, ...]]:
     return best_sep, best
 
 
+_NAME_LINKS = frozenset({"of", "for", "and", "the", "de", "la", "via"})
 _CONNECTORS = frozenset({"and", "und", "y", "et", "і", "та", "и", "&"})
 
 
@@ -244,10 +247,24 @@ def names_only(f: Features) -> bool:
     return 2 <= chunk <= 3
 
 
+def _credit_shaped(caption: str, credit: str) -> bool:
+    """Bracketed text ending a line is a credit if it names an agency, or if it is a short
+    capitalised name after a finished sentence ("… strike. (State Emergency Service)")."""
+    if _AGENCY.search(credit):
+        return True
+    words = credit.split()
+    return (
+        caption[-1] in ".!?"
+        and len(words) <= 8
+        and credit[-1] not in ".!?"
+        and all(w[0].isupper() or w.lower() in _NAME_LINKS for w in words)
+    )
+
+
 def credit_split(text: str) -> tuple[str, str] | None:
     """Caption and credit of a photo line, or None when the line carries no credit."""
     tail = _CREDIT_TAIL.match(text)
-    if tail and tail["caption"] and _AGENCY.search(tail["credit"]):
+    if tail and tail["caption"] and _credit_shaped(tail["caption"], tail["credit"]):
         credit = re.sub(r"^(?:photo|foto|фото|image)\s*(?:by|:)\s*", "", tail["credit"], flags=re.I)
         return tail["caption"].strip(), credit.strip()
     label = _CREDIT_LABEL.match(text)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 from daemon.errors import ParseError
 from daemon.parse import lines as ln
-from daemon.parse.dates import Clock, find_when
+from daemon.parse.dates import Clock, Found, find_when
 from daemon.parse.fields import (
     clean_line,
     detect_language,
@@ -39,6 +39,13 @@ class _Page:
     feats: list[Features]
     kinds: list[Kind]
     clock: Clock
+    moments: dict[int, Found | None] = field(default_factory=dict)
+
+    def when(self, i: int) -> Found | None:
+        """The moment printed in line ``i``, looked for once per line."""
+        if i not in self.moments:
+            self.moments[i] = find_when(self.lines[i], self.clock)
+        return self.moments[i]
 
     def nonblank(self) -> list[int]:
         return [i for i, k in enumerate(self.kinds) if k is not Kind.BLANK]
@@ -68,6 +75,7 @@ def parse_text(
     page = _read_page(text, zone, captured)
     captured = captured if captured is not None else _captured(page)
     page.clock = _clock(zone, captured)
+    page.moments.clear()
     title_at = _find_title(page)
     fields = _Fields()
     for i in range(title_at):
@@ -202,7 +210,7 @@ def _dateline(page: _Page, i: int) -> bool:
     f = page.feats[i]
     if page.kinds[i] is not Kind.TEXT or not f.has_digit or f.words > 10:
         return False
-    found = find_when(f.text, page.clock)
+    found = page.when(i)
     if found is None:
         return False
     rest = f.text[: found.start] + f.text[found.end :]
@@ -291,7 +299,7 @@ def _take_caption(page: _Page, i: int, fields: _Fields) -> None:
 
 def _take_byline(page: _Page, i: int, fields: _Fields) -> None:
     text = page.lines[i]
-    found = find_when(text, page.clock) if page.feats[i].has_digit else None
+    found = page.when(i) if page.feats[i].has_digit else None
     if found is not None and fields.published is None:
         fields.published = found.when
     if fields.reading_time is None:
