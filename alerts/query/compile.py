@@ -2,22 +2,26 @@
 
 Each node becomes three things: a fast yes/no test (field masks only, for every candidate
 rule), an evidence function (word spans, run only for rules that matched) and its *anchors*:
-patterns of which at least one must occur for the node to be true. A rule is only tested when
-one of its anchors was found, which is what keeps 10,000 rules near the cost of 10. Nodes that
-can be true on an empty document (``NOT x``, ``a OR NOT b``) have no anchors and are tested
-on every document.
+up to two groups of patterns such that the node can only be true if each group has a pattern
+in the document. ``(troops OR army) AND Belgorod`` is anchored on ``{troops, army}`` and
+``{belgorod}``; a rule is only tested when all its groups were hit, which is what keeps 10,000
+rules near the cost of 10. Nodes that can be true on an empty document (``NOT x``,
+``a OR NOT b``) have no anchors and are tested on every document.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from alerts.query.nodes import And, Near, Node, Or, Proximity, Term
-from alerts.query.proximity import Part, Span, near_spans, window_spans
-from alerts.query.scan import FIELD_BITS, Scan
+from alerts.query.proximity import Span, near_spans, window_spans
+from alerts.query.scan import FIELD_BITS, Part, Scan
 
+MAX_GROUPS = 2
+Anchors = tuple[frozenset[int], ...] | None
+"""Groups of pattern ids, each of which must be hit; None: no requirement (always tested)."""
 Test = Callable[[Scan], bool]
 Evidence = Callable[[Scan], list[Part]]
 SpanFinder = Callable[[Scan], list[Span]]
@@ -40,18 +44,20 @@ class Patterns:
             self.lengths.append(len(tokens))
         return pid
 
-    def cost(self, anchors: frozenset[int] | None) -> float:
-        """How often the anchors are likely to fire: short patterns are common words."""
-        if anchors is None:
-            return float("inf")
-        return sum(1.0 / len(self.keys[pid]) for pid in anchors)
+    def cost(self, group: frozenset[int]) -> float:
+        """How often a group is likely to be hit: short patterns are common words."""
+        return sum(1.0 / len(self.keys[pid]) for pid in group)
+
+    def cheapest(self, groups: Iterable[frozenset[int]]) -> Anchors:
+        """The (at most) two groups least likely to be hit: the most selective requirement."""
+        return tuple(sorted(set(groups), key=self.cost)[:MAX_GROUPS]) or None
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
     test: Test
     evidence: Evidence
-    anchors: frozenset[int] | None
+    anchors: Anchors
     spans: SpanFinder | None = None  # only for nodes with a place in the text
 
 
@@ -86,14 +92,19 @@ def _term(node: Term, patterns: Patterns) -> Compiled:
     def test(scan: Scan) -> bool:
         return scan.mask.get(pid, 0) & mask != 0
 
-    def spans(scan: Scan) -> list[Span]:
-        return [
-            (bit, first, last, ((bit, first, last, label),))
-            for bit, first, last in scan.occurrences(pid)
-            if bit & mask
-        ]
+    key = (pid, mask, label)
 
-    return Compiled(test, _parts_of(spans), frozenset({pid}), spans)
+    def spans(scan: Scan) -> list[Span]:
+        found: list[Span] | None = scan.memo.get(key)
+        if found is None:
+            found = scan.memo[key] = [
+                (bit, first, last, ((bit, first, last, label),))
+                for bit, first, last in scan.occurrences(pid)
+                if bit & mask
+            ]
+        return found
+
+    return Compiled(test, _parts_of(spans), (frozenset({pid}),), spans)
 
 
 def _proximity(node: Proximity, patterns: Patterns) -> Compiled:
@@ -123,8 +134,8 @@ def _proximity(node: Proximity, patterns: Patterns) -> Compiled:
             common &= scan.mask.get(pid, 0)
         return common != 0 and bool(spans(scan))
 
-    rarest = max(pids, key=len)
-    return Compiled(test, _parts_of(spans), frozenset({pids[rarest]}), spans)
+    anchors = patterns.cheapest(frozenset({pid}) for pid in pids.values())
+    return Compiled(test, _parts_of(spans), anchors, spans)
 
 
 def _near(node: Near, patterns: Patterns) -> Compiled:
@@ -140,7 +151,7 @@ def _near(node: Near, patterns: Patterns) -> Compiled:
     def test(scan: Scan) -> bool:
         return left.test(scan) and right.test(scan) and bool(spans(scan))
 
-    anchors = min((left.anchors, right.anchors), key=patterns.cost)
+    anchors = patterns.cheapest([*(left.anchors or ()), *(right.anchors or ())])
     return Compiled(test, _parts_of(spans), anchors, spans)
 
 
@@ -168,7 +179,7 @@ def _and(children: list[Compiled], patterns: Patterns) -> Compiled:
     def evidence(scan: Scan) -> list[Part]:
         return [part for child in children for part in child.evidence(scan)]
 
-    anchors = min((child.anchors for child in children), key=patterns.cost)
+    anchors = patterns.cheapest(group for child in children for group in child.anchors or ())
     return Compiled(test, evidence, anchors)
 
 
@@ -187,9 +198,10 @@ def _or(children: list[Compiled]) -> Compiled:
     def evidence(scan: Scan) -> list[Part]:
         return [part for c in children if c.test(scan) for part in c.evidence(scan)]
 
-    anchors: frozenset[int] | None = frozenset()
-    for child in children:
-        anchors = None if anchors is None or child.anchors is None else anchors | child.anchors
+    # Whichever child is true, its most selective group was hit: their union is required.
+    anchors: Anchors = None
+    if all(child.anchors is not None for child in children):
+        anchors = (frozenset().union(*(child.anchors[0] for child in children if child.anchors)),)
     spans: SpanFinder | None = None
     finders = [child.spans for child in children]
     if all(finder is not None for finder in finders):

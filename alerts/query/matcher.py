@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
 
 import ahocorasick
 
 from alerts import textnorm
 from alerts.query.compile import Compiled, Patterns, compile_node
-from alerts.query.nodes import FIELDS, Document, Hit, Near, Node, Not, Or, Proximity, Query, Term
-from alerts.query.proximity import Part
+from alerts.query.nodes import Document, Hit, Near, Node, Not, Or, Proximity, Query, Term
 from alerts.query.scan import FIELD_BITS, Scan, analyse_document
-
-_FIELD_NAMES: Final = {bit: name for name, bit in FIELD_BITS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +30,7 @@ class RuleMatcher:
 
     def __init__(self, rules: list[_Rule], patterns: Patterns, field_bits: int) -> None:
         self._rules = rules
+        self._index = {rule.name: i for i, rule in enumerate(rules)}
         self._lengths = patterns.lengths
         self._field_bits = field_bits
         self._automaton = ahocorasick.Automaton()
@@ -42,11 +39,16 @@ class RuleMatcher:
         if patterns.ids:
             self._automaton.make_automaton()
         self._always = [i for i, rule in enumerate(rules) if rule.compiled.anchors is None]
-        by_anchor: dict[int, list[int]] = {}
+        self._single: dict[int, list[int]] = {}  # pattern -> rules it alone makes candidates
+        self._pairs: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
         for i, rule in enumerate(rules):
-            for pid in rule.compiled.anchors or ():
-                by_anchor.setdefault(pid, []).append(i)
-        self._by_anchor = by_anchor
+            groups = rule.compiled.anchors
+            if groups is None:
+                continue
+            postings = (self._single,) if len(groups) == 1 else self._pairs
+            for group, posting in zip(groups, postings, strict=True):
+                for pid in group:
+                    posting.setdefault(pid, []).append(i)
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -61,12 +63,7 @@ class RuleMatcher:
         A rule that matches through negation alone (``NOT exercise*``) has empty evidence.
         """
         scan = self.scan(doc)
-        matched: dict[str, list[Hit]] = {}
-        for i in self._candidates(scan):
-            rule = self._rules[i]
-            if rule.compiled.test(scan):
-                matched[rule.name] = _hits(doc, scan, rule.compiled.evidence(scan))
-        return matched
+        return {name: self.evidence(scan, name) for name in self.matching(scan)}
 
     def scan(self, doc: Document) -> Scan:
         """The one pass over ``doc`` every rule then reads."""
@@ -75,14 +72,36 @@ class RuleMatcher:
             return Scan(fields, _NoPatterns(), self._lengths)
         return Scan(fields, self._automaton, self._lengths)
 
+    def matching(self, scan: Scan) -> list[str]:
+        """Names of the rules the scanned document matches, in rule order, without evidence.
+
+        Evidence costs more than the decision; callers that filter matches further (regions,
+        sources, languages) ask :meth:`evidence` only for the rules that finally fire.
+        """
+        rules = self._rules
+        return [rules[i].name for i in self._candidates(scan) if rules[i].compiled.test(scan)]
+
+    def evidence(self, scan: Scan, rule: str) -> list[Hit]:
+        """What made ``rule`` match the scanned document (meaningful only if it matched)."""
+        compiled = self._rules[self._index[rule]].compiled
+        return scan.hits(compiled.evidence(scan))
+
     def _candidates(self, scan: Scan) -> list[int]:
-        candidates = set(self._always)
-        by_anchor = self._by_anchor
+        """Rules whose anchor groups were all hit (set operations, no Python per rule)."""
+        single = set(self._always)
+        first: set[int] = set()
+        second: set[int] = set()
+        single_postings, (first_postings, second_postings) = self._single, self._pairs
         for pid in scan.mask:
-            rules = by_anchor.get(pid)
-            if rules is not None:
-                candidates.update(rules)
-        return sorted(candidates)
+            for postings, found in (
+                (single_postings, single),
+                (first_postings, first),
+                (second_postings, second),
+            ):
+                rules = postings.get(pid)
+                if rules is not None:
+                    found.update(rules)
+        return sorted(single | (first & second))
 
 
 class _NoPatterns:
@@ -129,24 +148,3 @@ def keywords_query(keywords: Sequence[str]) -> Query:
         raise ValueError("keywords hold no word to look for")
     text = " OR ".join('"' + keyword.replace('"', "") + '"' for keyword in keywords)
     return Query(text, terms[0] if len(terms) == 1 else Or(tuple(terms)))
-
-
-def _hits(doc: Document, scan: Scan, parts: list[Part]) -> list[Hit]:
-    """Parts in word indexes -> hits in character offsets, deduplicated, in document order."""
-    unique: dict[tuple[int, int, int], Hit] = {}
-    texts: dict[int, str] = {}
-    for bit, first, last, term in parts:
-        key = (bit, first, last)
-        if key in unique:
-            continue
-        spans = scan.fields[bit].spans
-        start, end = spans[first][0], spans[last][1]
-        name = _FIELD_NAMES[bit]
-        text = texts.get(bit)
-        if text is None:
-            text = texts[bit] = doc.field_text(name)
-        unique[key] = Hit(term, name, start, end, text[start:end])
-    return [unique[key] for key in sorted(unique, key=lambda k: (_ORDER[k[0]], k[1], k[2]))]
-
-
-_ORDER: Final = {FIELD_BITS[name]: i for i, name in enumerate(FIELDS)}

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-Part = tuple[int, int, int, str]
-"""Evidence: (field bit, first word, last word, the query term as written)."""
+from alerts.query.scan import Part
 
 Span = tuple[int, int, int, tuple[Part, ...]]
 """A positional match: (field bit, first word, last word, the parts it is made of)."""

@@ -12,9 +12,13 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from alerts import textnorm
-from alerts.query.nodes import FIELDS, Document
+from alerts.query.nodes import FIELDS, Document, Hit
 
 FIELD_BITS: Final = {name: 1 << i for i, name in enumerate(FIELDS)}
+_FIELD_NAMES: Final = {bit: name for name, bit in FIELD_BITS.items()}
+
+Part = tuple[int, int, int, str]
+"""Evidence: (field bit, first word, last word, the query term as written)."""
 
 Occurrence = tuple[int, int, int]
 """(field bit, index of the first word, index of the last word)."""
@@ -29,6 +33,9 @@ class Scan:
         self._lengths = lengths
         self._raw: list[tuple[int, int, int]] = []
         self._occurrences: dict[int, list[Occurrence]] | None = None
+        self._hits: dict[Part, Hit] = {}
+        self.memo: dict[object, Any] = {}
+        """Results shared by the rules that hold the same term, for this document only."""
         mask = self.mask
         raw = self._raw
         for bit, analysed in fields.items():
@@ -42,8 +49,20 @@ class Scan:
             self._occurrences = self._locate()
         return self._occurrences.get(pid, [])
 
-    def positions(self, bit: int) -> list[int]:
-        return self.fields[bit].positions
+    def hits(self, parts: list[Part]) -> list[Hit]:
+        """Parts in word indexes -> hits in character offsets, deduplicated, in text order."""
+        unique = {(bit, first, last): term for bit, first, last, term in parts}
+        found = []
+        for bit, first, last in sorted(unique):  # field bits follow FIELDS, then words
+            part = (bit, first, last, unique[bit, first, last])
+            hit = self._hits.get(part)
+            if hit is None:
+                analysed = self.fields[bit]
+                start, end = analysed.spans[first][0], analysed.spans[last][1]
+                hit = Hit(part[3], _FIELD_NAMES[bit], start, end, analysed.text[start:end])
+                self._hits[part] = hit
+            found.append(hit)
+        return found
 
     def _locate(self) -> dict[int, list[Occurrence]]:
         located: dict[int, list[Occurrence]] = {}
