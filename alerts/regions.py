@@ -78,7 +78,9 @@ class Gazetteer:
         """The places a text names, in order, each resolved to one place."""
         tokens = tokenize(text)
         context = Context(self._index, text, tokens)
-        surviving = [(hit, kept) for hit in scan(self._index, tokens) if (kept := context.keep(hit))]
+        surviving = [
+            (hit, kept) for hit in scan(self._index, tokens) if (kept := context.keep(hit))
+        ]
         chosen = select(surviving)
         options = [candidates(self._index, entries) for _, entries in chosen]
         places = resolve_all(self._index, options)

@@ -109,7 +109,7 @@ def test_lookup_lists_every_candidate(gazetteer: Gazetteer) -> None:
 
 
 def test_older_spellings_resolve_to_the_same_place(gazetteer: Gazetteer) -> None:
-    assert gazetteer.lookup("Kiev")[0] == gazetteer.lookup("Kyiv")[0]
+    assert gazetteer.lookup("Kiev")[0].chain == gazetteer.lookup("Kyiv")[0].chain == ("UA-30", "UA")
     assert gazetteer.lookup("Kharkov")[0] == gazetteer.lookup("Kharkiv")[0]
     assert gazetteer.lookup("Dnepropetrovsk")[0].chain == ("UA-12", "UA")
 

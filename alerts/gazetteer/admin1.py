@@ -47,10 +47,10 @@ def map_admin1(
         done_codes = {iso for (cc, _), iso in mapping.items() if cc == country}
         for city in by_country.get(country, ()):
             iso = f"{country}-{city.admin1}"
-            if city.admin1.isalpha() and iso in codes and (country, city.admin1) not in mapping:
-                if iso not in done_codes:
-                    mapping[(country, city.admin1)] = iso
-                    done_codes.add(iso)
+            fresh = (country, city.admin1) not in mapping and iso not in done_codes
+            if city.admin1.isalpha() and iso in codes and fresh:
+                mapping[(country, city.admin1)] = iso
+                done_codes.add(iso)
         todo = [(code, name) for code, name in subs if code not in done_codes]
         mapping.update(_by_vote(country, by_country.get(country, ()), todo, mapping))
     return mapping
@@ -67,11 +67,11 @@ def _from_seats(
     mapping: dict[tuple[str, str], str] = {}
     for code, _, seat in SEATS:
         country = code.split("-")[0]
-        city = by_name.get((country, key(seat)))
-        if code not in known or city is None:
+        found = by_name.get((country, key(seat)))
+        if code not in known or found is None:
             log.debug("seat %s of %s not found; left to derivation", seat, code)
             continue
-        mapping[(country, city.admin1)] = code
+        mapping[(country, found.admin1)] = code
     return mapping
 
 

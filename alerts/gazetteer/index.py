@@ -16,13 +16,13 @@ import pickle
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 
-from alerts.gazetteer.model import Place
+from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.sources import Record, cities, countries, subdivisions
 from alerts.gazetteer.text import alias_stems, key, words
 from alerts.gazetteer.words import DENYLIST
@@ -50,7 +50,7 @@ class Entry:
         return cls(value >> 2, bool(value & 2), bool(value & 1))
 
 
-PlaceRow = tuple[str, str, str, str | None, tuple[str, ...]]
+PlaceRow = tuple[str, str, Kind, str | None, tuple[str, ...]]
 
 
 class Index:
@@ -73,7 +73,7 @@ class Index:
 
     def __setstate__(self, state: tuple[list[PlaceRow], list[float], set[int], Any]) -> None:
         rows, self.priors, self.city_states, self.automaton = state
-        self.places = [Place(*row) for row in rows]  # type: ignore[arg-type]
+        self.places = [Place(*row) for row in rows]
 
     def entries(self, k: str) -> tuple[int, tuple[Entry, ...]] | None:
         """The automaton's value for a lookup key, unpacked."""

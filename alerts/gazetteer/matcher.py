@@ -15,7 +15,8 @@ cheap and local (a word or two either side), and the longest surviving hits win:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
 
 from alerts.gazetteer.index import Entry, Index
 from alerts.gazetteer.text import Token, is_cyrillic, is_latin
@@ -33,8 +34,7 @@ _CLOSE_QUOTES = "»”“\"'’"
 _SENTENCE_END = ".!?;:\n"
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """Consecutive tokens ``first..last`` that spell a name, with the places it may mean."""
 
     first: int
@@ -56,8 +56,11 @@ def scan(index: Index, tokens: Sequence[Token]) -> list[Hit]:
     for end, (n, packed) in index.automaton.iter("".join(parts)):
         last = ends.get(end)
         if last is not None:
-            hits.append(Hit(last - n + 1, last, tuple(Entry.unpack(v) for v in packed)))
+            hits.append(Hit(last - n + 1, last, tuple(map(_unpack, packed))))
     return hits
+
+
+_unpack = cache(Entry.unpack)
 
 
 class Context:
@@ -101,11 +104,19 @@ class Context:
         after, before = self.gap(hit.last), self.gap(hit.first - 1)
         if after is not None and _joins(after) and self.tokens[hit.last + 1].stem in NAMED_AFTER:
             return True
-        if before is not None and _joins(before) and self.tokens[hit.first - 1].stem in NAMED_BEFORE:
+        if (
+            before is not None
+            and _joins(before)
+            and self.tokens[hit.first - 1].stem in NAMED_BEFORE
+        ):
             return True
         opening = before.strip() if before else ""
         closing = after.strip() if after else ""
-        return bool(opening and closing) and opening[-1] in _OPEN_QUOTES and closing[0] in _CLOSE_QUOTES
+        return (
+            bool(opening and closing)
+            and opening[-1] in _OPEN_QUOTES
+            and closing[0] in _CLOSE_QUOTES
+        )
 
     def _person(self, hit: Hit) -> bool:
         before = self.gap(hit.first - 1)
@@ -134,12 +145,16 @@ class Context:
         return self.tokens[hit.last + 1].stem not in CONTINUATIONS
 
     def _city_like(self, entry: Entry) -> bool:
-        return self.index.places[entry.place].kind == "city" or entry.place in self.index.city_states
+        return (
+            self.index.places[entry.place].kind == "city" or entry.place in self.index.city_states
+        )
 
 
 def _joins(gap: str) -> bool:
     """Whether two words are part of one phrase: only spaces, quotes or brackets between."""
-    return all(ch.isspace() or ch in _OPEN_QUOTES or ch in _CLOSE_QUOTES or ch in "()" for ch in gap)
+    return all(
+        ch.isspace() or ch in _OPEN_QUOTES or ch in _CLOSE_QUOTES or ch in "()" for ch in gap
+    )
 
 
 def select(hits: Sequence[tuple[Hit, tuple[Entry, ...]]]) -> list[tuple[Hit, tuple[Entry, ...]]]:

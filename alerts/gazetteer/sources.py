@@ -55,7 +55,9 @@ def _readable(name: str) -> bool:
 
 def countries() -> Iterator[Record]:
     for c in pycountry.countries:
-        names = {c.name} | {getattr(c, a) for a in ("common_name", "official_name") if hasattr(c, a)}
+        names = {c.name} | {
+            getattr(c, a) for a in ("common_name", "official_name") if hasattr(c, a)
+        }
         names |= _translations("iso3166-1", c.name)
         names |= set(COUNTRY_ALIASES.get(c.alpha_2, ()))
         label = COUNTRY_ALIASES.get(c.alpha_2, (getattr(c, "common_name", c.name),))[0]
@@ -84,13 +86,9 @@ def _english_variants(english: str) -> set[str]:
     return found
 
 
-_ROMAN_RU = (
-    ("shch", "щ"), ("tsk", "тск"), ("iya", "ия"), ("kh", "х"), ("zh", "ж"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("ya", "я"),
-    ("yu", "ю"), ("ye", "е"), ("yo", "ё"), ("iy", "ий"), ("yy", "ый"), ("'", "ь"), ("a", "а"),
-    ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"),
-    ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"),
-    ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"),
-)
+_ROMAN_LIST = """shch:щ tsk:тск iya:ия kh:х zh:ж ts:ц ch:ч sh:ш ya:я yu:ю ye:е yo:ё iy:ий yy:ый ':ь
+a:а b:б v:в g:г d:д e:е z:з i:и k:к l:л m:м n:н o:о p:п r:р s:с t:т u:у f:ф h:х"""
+_ROMAN_RU = tuple(tuple(pair.split(":")) for pair in _ROMAN_LIST.split())
 _VOWELS = "аеёиоуыэюя"
 
 
@@ -162,7 +160,9 @@ def _good_alternate(name: str) -> bool:
 def cities(min_population: int) -> Iterator[Record]:
     raw = _load_cities(min_population)
     rows = [
-        CityRow(c["countrycode"], c["admin1code"], c["population"], (c["name"], *c["alternatenames"]))
+        CityRow(
+            c["countrycode"], c["admin1code"], c["population"], (c["name"], *c["alternatenames"])
+        )
         for c in _load_cities(5000).values()
     ]
     admin1 = map_admin1(rows, top_subdivisions())
