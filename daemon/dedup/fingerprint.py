@@ -15,8 +15,9 @@ from daemon.dedup.urls import canonical_url
 # Below this many words a body does not identify an article: "More to follow." or an empty
 # description would make every short item "the same article" as every other.
 MIN_CONTENT_WORDS = 12
-# Titles shorter than this ("Live updates", "In brief") recur for unrelated stories.
-MIN_TITLE_WORDS = 4
+# One-word titles ("Update", "Briefing") recur for unrelated stories; longer ones still need
+# the containment check in the decider before they join anything.
+MIN_TITLE_WORDS = 2
 
 _WORD = re.compile(r"\w+")
 _PARAGRAPH_SPLIT = re.compile(r"\n+")
