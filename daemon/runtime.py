@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -10,8 +11,10 @@ from alerts.channels import Channel, build_channel
 from alerts.match import Matcher
 from alerts.outbox import DeliveryWorker
 from daemon.drops import DropScanner
+from daemon.feeds.poll import FeedDispatcher
 from daemon.settings import DropSettings, Settings
 from storage.engine import create_engine, session_factory
+from storage.feeds import sync_feeds
 from storage.migrate import upgrade
 from storage.sources import sync_sources
 
@@ -24,6 +27,7 @@ class Runtime:
     matcher: Matcher
     worker: DeliveryWorker
     drop_ids: dict[str, int]
+    feed_ids: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -35,6 +39,8 @@ class Runtime:
             async with sessions.begin() as session:
                 wanted = {d.name: str(settings.resolve(d.path)) for d in settings.drops}
                 drop_ids = await sync_sources(session, "drop", wanted)
+                feeds = {f.key: f.url for f in settings.feeds if f.enabled}
+                feed_ids = await sync_feeds(session, feeds)
         except BaseException:
             await engine.dispose()
             raise
@@ -50,7 +56,8 @@ class Runtime:
             concurrency=settings.delivery.concurrency,
             lease_seconds=settings.delivery.lease,
         )
-        return cls(settings, engine, sessions, Matcher(settings.rules), worker, drop_ids)
+        matcher = Matcher(settings.rules)
+        return cls(settings, engine, sessions, matcher, worker, drop_ids, feed_ids)
 
     def scanner(
         self, drop: DropSettings, source_id: int | None = None, *, quarantine: bool = True
@@ -66,6 +73,10 @@ class Runtime:
             sessions=self.sessions,
             matcher=lambda: self.matcher,
         )
+
+    def dispatcher(self, stopping: asyncio.Event | None = None) -> FeedDispatcher:
+        """The feed poller for the enabled ``[[feeds]]``; ``close`` it when done."""
+        return FeedDispatcher(self.settings, self.sessions, lambda: self.matcher, stopping=stopping)
 
     async def close(self) -> None:
         await self.worker.close()

@@ -17,11 +17,13 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from daemon.drops import DropScanner
+from daemon.feeds.poll import FeedDispatcher
 from daemon.runtime import Runtime
 from daemon.settings import Settings
 
 log = logging.getLogger("newswatch.daemon")
 DELIVER_JOB = "deliver"
+POLL_JOB = "poll"
 
 
 class Daemon:
@@ -31,6 +33,7 @@ class Daemon:
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._runtime: Runtime | None = None
+        self._dispatcher: FeedDispatcher | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -41,8 +44,9 @@ class Daemon:
             self._schedule(self._runtime)
             self._scheduler.start()
             log.info(
-                "started drops=%d rules=%d channels=%d database=%s",
+                "started drops=%d feeds=%d rules=%d channels=%d database=%s",
                 len(self._runtime.drop_ids),
+                len(self._runtime.feed_ids),
                 len(self._runtime.matcher.rules),
                 len(self.settings.channels),
                 self._runtime.engine.url.render_as_string(),
@@ -68,6 +72,9 @@ class Daemon:
                     self.settings.daemon.scan_interval,
                     now,
                 )
+        if runtime.feed_ids:
+            self._dispatcher = runtime.dispatcher(self.stopping)
+            self._add(POLL_JOB, self._poll_job(self._dispatcher), self.settings.polling.tick, now)
         self._add(DELIVER_JOB, runtime.worker.run_once, self.settings.daemon.delivery_interval, now)
 
     def _add(
@@ -110,6 +117,20 @@ class Daemon:
 
         return scan
 
+    def _poll_job(self, dispatcher: FeedDispatcher) -> Callable[[], Awaitable[None]]:
+        warmed = False
+
+        async def poll() -> None:
+            nonlocal warmed
+            if not warmed:  # start parser workers before the first round, not during it
+                warmed = True
+                await dispatcher.warm_up()
+            result = await dispatcher.tick()
+            if result.alert_ids:
+                self.kick_delivery()
+
+        return poll
+
     def kick_delivery(self) -> None:
         """Deliver new alerts now rather than at the next tick (unless delivery is running)."""
         if DELIVER_JOB not in self._inflight and not self.stopping.is_set():
@@ -127,6 +148,8 @@ class Daemon:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         try:
+            if self._dispatcher is not None:
+                await self._dispatcher.close()
             await runtime.worker.release()
         finally:
             await runtime.close()

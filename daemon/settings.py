@@ -77,6 +77,8 @@ class FeedSettings(_Strict):
     full_text: bool = False
     headers: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
 
     _zone = field_validator("timezone")(_check_zone)
 
@@ -85,7 +87,34 @@ class FeedSettings(_Strict):
         return self.name or self.url
 
 
-_TABLES: dict[str, type[BaseModel]] = {"daemon": DaemonSettings, "delivery": DeliverySettings}
+class PollingSettings(_Strict):
+    """How feeds are fetched and scheduled; per-feed keys in ``[[feeds]]`` override intervals."""
+
+    tick: Duration = 5.0
+    batch_size: int = Field(default=200, ge=1, le=10_000)
+    lease: Duration = 300.0
+    concurrency: int = Field(default=64, ge=1, le=4096)
+    per_host_concurrency: int = Field(default=2, ge=1, le=256)
+    per_host_delay: Duration = 1.0
+    max_response_size: Size = 10_000_000
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 30.0
+    total_timeout: Duration = 60.0
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    min_interval: Duration = 300.0
+    max_interval: Duration = 3600.0
+    error_backoff: Duration = 60.0
+    error_backoff_cap: Duration = 21600.0
+    broken_after: Duration = 86400.0
+    parse_processes: int = Field(default=-1, ge=-1, le=64)
+    full_text_limit: int = Field(default=20, ge=0, le=1000)
+
+
+_TABLES: dict[str, type[BaseModel]] = {
+    "daemon": DaemonSettings,
+    "delivery": DeliverySettings,
+    "polling": PollingSettings,
+}
 _ARRAYS: dict[str, type[BaseModel]] = {"feeds": FeedSettings, "drops": DropSettings, "rules": Rule}
 
 
@@ -95,6 +124,7 @@ class Settings(_Strict):
     path: Path
     daemon: DaemonSettings
     delivery: DeliverySettings
+    polling: PollingSettings = Field(default_factory=PollingSettings)
     feeds: tuple[FeedSettings, ...]
     drops: tuple[DropSettings, ...]
     rules: tuple[Rule, ...]

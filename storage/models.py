@@ -71,6 +71,7 @@ class Source(Base):
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(512))
     url: Mapped[str | None] = mapped_column(Text)
+    configured_url: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     etag: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,226 @@
+"""Getting a feed's bytes politely: one shared aiohttp session, conditional requests, limits.
+
+Politeness is enforced here, for every request the daemon makes to a publisher (feeds and
+full-text pages alike): at most ``per_host`` requests in flight to one host, ``per_host_delay``
+between their starts, and at most ``concurrency`` requests overall. The per-host slot is taken
+before the global one so requests queued behind a slow host never hold up the others.
+
+Redirects are followed by hand so each hop is rate-limited too and we know whether every hop
+was permanent (then the caller moves the feed). The size cap counts decompressed bytes as they
+stream in, so neither an endless body nor a gzip bomb can exhaust memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from daemon import __version__
+from daemon.errors import FetchError
+from daemon.settings import PollingSettings
+
+USER_AGENT = f"newswatch/{__version__} (+https://github.com/newswatch/newswatch)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 308})
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    concurrency: int = 64
+    per_host: int = 2
+    per_host_delay: float = 1.0
+    max_size: int = 10_000_000
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_redirects: int = 5
+
+    @classmethod
+    def from_settings(cls, polling: PollingSettings) -> Limits:
+        return cls(
+            concurrency=polling.concurrency,
+            per_host=polling.per_host_concurrency,
+            per_host_delay=polling.per_host_delay,
+            max_size=polling.max_response_size,
+            connect_timeout=polling.connect_timeout,
+            read_timeout=polling.read_timeout,
+            total_timeout=polling.total_timeout,
+            max_redirects=polling.max_redirects,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the server told us last time, sent back so an unchanged feed costs a 304."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        found = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {k: v for k, v in found.items() if v}
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    url: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    moved_to: str | None = None
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("ETag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("Last-Modified")
+
+
+_KEPT_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Retry-After", "Content-Type")
+
+
+@dataclass(slots=True)
+class _Host:
+    slots: asyncio.Semaphore
+    next_start: float = 0.0
+
+
+class HostLimiter:
+    """At most ``per_host`` requests at once to one host, their starts ``delay`` apart."""
+
+    def __init__(self, per_host: int, delay: float) -> None:
+        self.per_host = per_host
+        self.delay = delay
+        self._hosts: dict[str, _Host] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _Host(asyncio.Semaphore(self.per_host))
+        async with state.slots:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            start = max(now, state.next_start)
+            state.next_start = start + self.delay  # reserved before sleeping: no two share it
+            if start > now:
+                await asyncio.sleep(start - now)
+            yield
+
+
+class Fetcher:
+    """The one HTTP client of the poller; ``close`` it when done."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.hosts = HostLimiter(limits.per_host, limits.per_host_delay)
+        self._slots = asyncio.Semaphore(limits.concurrency)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    sock_connect=self.limits.connect_timeout,
+                    sock_read=self.limits.read_timeout,
+                ),
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept": ACCEPT,
+                    "Accept-Encoding": "gzip, deflate, br",
+                },
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def fetch(
+        self,
+        url: str,
+        validators: Validators | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """One document, following redirects; raises FetchError for anything but an answer."""
+        sent = {**(validators.headers() if validators else {}), **(headers or {})}
+        permanent = True
+        for hop in range(self.limits.max_redirects + 1):
+            response = await self._one(url, sent)
+            if response.status not in REDIRECTS:
+                if hop and permanent:
+                    response.moved_to = url
+                return response
+            target = response.headers.get("Location")
+            if not target:
+                raise FetchError(f"HTTP {response.status} redirect without a Location")
+            permanent = permanent and response.status in PERMANENT
+            url = urljoin(response.url, target)
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise FetchError(f"redirect to a non-HTTP address {url!r}")
+        raise FetchError(f"more than {self.limits.max_redirects} redirects")
+
+    async def _one(self, url: str, headers: Mapping[str, str]) -> Response:
+        host = (urlsplit(url).hostname or "").lower()
+        async with self.hosts.slot(host), self._slots:
+            try:
+                async with asyncio.timeout(self.limits.total_timeout):
+                    return await self._request(url, headers)
+            except TimeoutError as exc:
+                raise FetchError(f"timed out ({_timeout_hint(exc, self.limits)})") from exc
+            except aiohttp.ClientError as exc:
+                raise FetchError(f"{type(exc).__name__}: {exc}") from exc
+            except (OSError, ValueError) as exc:
+                raise FetchError(f"cannot connect: {exc}") from exc
+
+    async def _request(self, url: str, headers: Mapping[str, str]) -> Response:
+        async with self._client().get(url, headers=headers, allow_redirects=False) as resp:
+            kept = {name: resp.headers[name] for name in _KEPT_HEADERS if name in resp.headers}
+            if "Location" in resp.headers:
+                kept["Location"] = resp.headers["Location"]
+            result = Response(resp.status, str(resp.url), headers=kept)
+            if 200 <= resp.status < 300:
+                result.body = await self._read(resp)
+            return result
+
+    async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
+        limit = self.limits.max_size
+        if resp.content_length is not None and resp.content_length > limit and not _encoded(resp):
+            raise FetchError(f"response of {resp.content_length} bytes is over {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise FetchError(f"response is over the size limit of {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _encoded(resp: aiohttp.ClientResponse) -> bool:
+    return bool(resp.headers.get("Content-Encoding"))
+
+
+def _timeout_hint(exc: BaseException, limits: Limits) -> str:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"no connection within {limits.connect_timeout:g}s"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return f"no data for {limits.read_timeout:g}s"
+    return f"not complete within {limits.total_timeout:g}s"

@@ -1,0 +1,96 @@
+"""Parsing off the event loop: worker processes use every core, a thread is the fallback.
+
+feedparser and the HTML extractor are pure Python and hold the GIL; run on the loop thread a
+large feed would stall every fetch in flight. In worker processes they run in parallel with
+the loop and with each other. Workers are started by a fork server that imports the parsers
+once, so a new worker costs a fork, not a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from daemon.errors import ParseError
+from daemon.parse import ParsedFeed, parse_bytes, parse_feed
+from storage.types import Article
+
+log = logging.getLogger("newswatch.feeds")
+T = TypeVar("T")
+PARSE_TIMEOUT = 120.0
+
+
+def parse_feed_job(data: bytes, source: str, zone: ZoneInfo | None) -> ParsedFeed:
+    return parse_feed(data, source=source, timezone=zone)
+
+
+def parse_page_job(data: bytes, url: str, source: str, zone: ZoneInfo | None) -> Article | None:
+    """The article on a linked page, or None when the page holds none we can read."""
+    try:
+        articles = parse_bytes(data, name=url, timezone=zone, source=source)
+    except ParseError:
+        return None
+    return articles[0] if articles else None
+
+
+def worker_count(setting: int) -> int:
+    """``-1`` means one worker per core, but none on a single core (a thread does as well)."""
+    if setting >= 0:
+        return setting
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+class ParsePool:
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self.parsed = 0  # documents handed to a parser (tests prove a 304 parses nothing)
+        self._executor: Executor | None = None
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.processes > 0:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["daemon.parse", "daemon.feeds.parsing"])
+                self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
+            else:
+                self._executor = ThreadPoolExecutor(2, thread_name_prefix="newswatch-parse")
+        return self._executor
+
+    async def warm_up(self) -> None:
+        """Start the workers before the first poll rather than during it."""
+        if self.processes > 0:
+            await asyncio.gather(*(self._run(os.getpid) for _ in range(self.processes)))
+
+    async def feed(self, data: bytes, source: str, zone: ZoneInfo | None) -> ParsedFeed:
+        self.parsed += 1
+        return await self._run(parse_feed_job, data, source, zone)
+
+    async def page(
+        self, data: bytes, url: str, source: str, zone: ZoneInfo | None
+    ) -> Article | None:
+        return await self._run(parse_page_job, data, url, source, zone)
+
+    async def _run(self, func: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(PARSE_TIMEOUT):
+                return await loop.run_in_executor(self._pool(), func, *args)
+        except BrokenProcessPool as exc:
+            log.error("parser worker died; starting new ones")
+            self._executor = None
+            raise ParseError("the parser process died on this document") from exc
+        except TimeoutError as exc:
+            raise ParseError(f"parsing took longer than {PARSE_TIMEOUT:g}s") from exc
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

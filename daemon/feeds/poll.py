@@ -1,0 +1,182 @@
+"""The poll dispatcher: each tick claims due feeds in batches and polls them concurrently.
+
+The scheduler only says *when* to tick; a tick runs until no claimed feed is left, topping up
+its work from the database as polls finish so fetches never wait for a whole batch. Results
+without articles (304s, unchanged bodies, errors: the vast majority) are written together in
+one statement per batch; a poll with articles writes them and its state in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from alerts.match import Matcher
+from daemon.feeds.fetch import Fetcher, Limits
+from daemon.feeds.parsing import ParsePool, worker_count
+from daemon.feeds.refresh import Job, Polled, Refresher
+from daemon.settings import FeedSettings, Settings
+from storage import feeds as store
+from storage.models import utcnow
+
+log = logging.getLogger("newswatch.feeds")
+# Pending state writes are flushed at this many, or after FLUSH_SECONDS.
+FLUSH_COUNT, FLUSH_SECONDS = 200, 0.5
+
+
+@dataclass(slots=True)
+class TickResult:
+    polled: int = 0
+    new: int = 0
+    failed: int = 0
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class FeedDispatcher:
+    """Owns the fetcher and the parser pool; ``close`` hands back leases and stops both."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        matcher: Callable[[], Matcher],
+        *,
+        stopping: asyncio.Event | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        feeds: Mapping[str, FeedSettings] | None = None,
+    ) -> None:
+        polling = settings.polling
+        self.polling = polling
+        self.sessions = sessions
+        self.stopping = stopping or asyncio.Event()
+        self.clock = clock
+        self.owner = new_owner()
+        self.feeds = dict(feeds) if feeds is not None else {f.key: f for f in settings.feeds}
+        self.fetcher = Fetcher(Limits.from_settings(polling))
+        self.parser = ParsePool(worker_count(polling.parse_processes))
+        sqlite = settings.database_url.startswith("sqlite")
+        self.refresher = Refresher(
+            fetcher=self.fetcher,
+            parser=self.parser,
+            sessions=sessions,
+            matcher=matcher,
+            polling=polling,
+            default_interval=settings.daemon.poll_interval,
+            owner=self.owner,
+            store_slots=asyncio.Semaphore(1 if sqlite else 8),
+            clock=clock,
+        )
+        self._pending: list[dict[str, Any]] = []
+        self._flushed_at = time.monotonic()
+
+    async def tick(self) -> TickResult:
+        """Poll every due feed; cancellation hands the unfinished ones back at once."""
+        result = TickResult()
+        running: set[asyncio.Task[Polled]] = set()
+        try:
+            await self._run(running, result)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            await asyncio.shield(self._flush())
+            if running:
+                await asyncio.shield(self.release())
+        if result.polled:
+            log.info(
+                "poll round feeds=%d new=%d failed=%d alerts=%d",
+                result.polled,
+                result.new,
+                result.failed,
+                len(result.alert_ids),
+            )
+        return result
+
+    async def _run(self, running: set[asyncio.Task[Polled]], result: TickResult) -> None:
+        batch = self.polling.batch_size
+        exhausted = False
+        while True:
+            if not exhausted and len(running) <= batch // 2 and not self.stopping.is_set():
+                jobs = await self._claim(batch - len(running))
+                exhausted = len(jobs) < batch - len(running)
+                running.update(asyncio.create_task(self._poll(job)) for job in jobs)
+            if not running:
+                return
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            running.difference_update(done)
+            for task in done:
+                self._collect(task.result(), result)
+            if len(self._pending) >= FLUSH_COUNT or self._flush_due():
+                await self._flush()
+
+    async def _claim(self, limit: int) -> list[Job]:
+        async with self.sessions.begin() as session:
+            states = await store.claim_due(
+                session,
+                self.owner,
+                lease_seconds=self.polling.lease,
+                limit=limit,
+                now=self.clock(),
+            )
+        jobs = []
+        for state in states:
+            feed = self.feeds.get(state.name)
+            if feed is None:  # another replica's settings have it: its lease lapses for them
+                log.debug("skipped feed unknown to these settings source=%s", state.name)
+                continue
+            jobs.append(Job(state, feed))
+        return jobs
+
+    async def _poll(self, job: Job) -> Polled:
+        try:
+            return await self.refresher.refresh(job)
+        except Exception as exc:  # a bug in one poll must not end the round
+            log.exception("poll crashed source=%s", job.state.name)
+            return self.refresher.failed(job, "crashed", repr(exc))
+
+    def _collect(self, polled: Polled, result: TickResult) -> None:
+        result.polled += 1
+        result.new += polled.new
+        result.failed += polled.failed
+        result.alert_ids.extend(polled.alert_ids)
+        if polled.values is not None:
+            self._pending.append(polled.values)
+
+    def _flush_due(self) -> bool:
+        return bool(self._pending) and time.monotonic() - self._flushed_at >= FLUSH_SECONDS
+
+    async def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self._flushed_at = time.monotonic()
+        if not pending:
+            return
+        async with self.refresher.store_slots, self.sessions.begin() as session:
+            await store.record_results(session, self.owner, pending)
+
+    async def warm_up(self) -> None:
+        await self.parser.warm_up()
+
+    async def release(self) -> None:
+        async with self.sessions.begin() as session:
+            await store.release(session, self.owner)
+
+    async def close(self) -> None:
+        try:
+            await self.release()
+        finally:
+            await self.fetcher.close()
+            self.parser.close()

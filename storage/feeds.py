@@ -1,0 +1,235 @@
+"""Feed poll state: mirror the settings, claim due feeds with leases, record what happened.
+
+A poller owns a feed from ``claim_due`` until its result is recorded (or ``lease_until``
+passes, so a crashed poller's feeds come back by themselves). On PostgreSQL ``FOR UPDATE
+SKIP LOCKED`` keeps replicas from claiming the same feed; every write checks the lease owner,
+so a poller whose lease expired cannot overwrite a newer result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ArticleRow, Source, utcnow
+from storage.sql import insert_ignore, is_postgres
+
+FEED = "feed"
+
+# Columns a poll result sets, every time, so results batch into one executemany.
+STATE_COLUMNS = (
+    "url",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "next_poll_at",
+    "last_poll_at",
+    "last_success_at",
+    "last_status",
+    "last_error",
+    "error_count",
+    "first_error_at",
+    "items_seen",
+    "interval_seconds",
+    "enabled",
+    "disabled_reason",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A claimed feed as the poller needs it (a plain value: safe outside the session)."""
+
+    id: int
+    name: str
+    url: str
+    configured_url: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    interval_seconds: float | None
+    error_count: int
+    first_error_at: datetime | None
+    last_success_at: datetime | None
+    last_poll_at: datetime | None
+    items_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    name: str
+    url: str | None
+    configured_url: str | None
+    enabled: bool
+    disabled_reason: str | None
+    last_success_at: datetime | None
+    last_poll_at: datetime | None
+    last_status: str | None
+    last_error: str | None
+    error_count: int
+    first_error_at: datetime | None
+    next_poll_at: datetime | None
+    items_seen: int
+
+
+def _state(row: Source) -> FeedState:
+    return FeedState(
+        id=row.id,
+        name=row.name,
+        url=row.url or "",
+        configured_url=row.configured_url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        body_hash=row.body_hash,
+        interval_seconds=row.interval_seconds,
+        error_count=row.error_count,
+        first_error_at=row.first_error_at,
+        last_success_at=row.last_success_at,
+        last_poll_at=row.last_poll_at,
+        items_seen=row.items_seen,
+    )
+
+
+async def sync_feeds(session: AsyncSession, wanted: Mapping[str, str]) -> dict[str, int]:
+    """Mirror ``[[feeds]]`` (name -> url); returns the ids of the wanted feeds.
+
+    A feed whose settings URL changed starts over (new URL, no validators, no error streak,
+    a 410 forgotten); one whose URL moved by a permanent redirect keeps polling where it
+    moved. Feeds gone from settings are disabled, never deleted: their articles stay.
+    """
+    if wanted:
+        rows = [
+            {"kind": FEED, "name": name, "url": url, "configured_url": url}
+            for name, url in wanted.items()
+        ]
+        await session.execute(insert_ignore(session, Source), rows)
+    result = await session.execute(select(Source).where(Source.kind == FEED))
+    ids: dict[str, int] = {}
+    for source in result.scalars():
+        url = wanted.get(source.name)
+        if url is None:
+            source.enabled = False
+            continue
+        ids[source.name] = source.id
+        if source.configured_url != url:
+            _start_over(source, url)
+        source.enabled = source.disabled_reason is None
+    await session.flush()
+    return ids
+
+
+def _start_over(source: Source, url: str) -> None:
+    source.url = source.configured_url = url
+    source.etag = source.last_modified = source.body_hash = None
+    source.disabled_reason = source.first_error_at = source.next_poll_at = None
+    source.error_count = 0
+
+
+async def claim_due(
+    session: AsyncSession, owner: str, *, lease_seconds: float, limit: int, now: datetime
+) -> list[FeedState]:
+    """Lease up to ``limit`` due feeds, the longest overdue (and never polled) first."""
+    due = (
+        select(Source.id)
+        .where(
+            Source.kind == FEED,
+            Source.enabled.is_(True),
+            (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now),
+            (Source.lease_until.is_(None)) | (Source.lease_until < now),
+        )
+        .order_by(Source.next_poll_at.is_not(None), Source.next_poll_at, Source.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
+    until = now + timedelta(seconds=lease_seconds)
+    await session.execute(
+        update(Source).where(Source.id.in_(ids)).values(lease_owner=owner, lease_until=until)
+    )
+    rows = await session.execute(
+        select(Source).where(Source.id.in_(ids), Source.lease_owner == owner).order_by(Source.id)
+    )
+    return [_state(row) for row in rows.scalars()]
+
+
+async def record_results(
+    session: AsyncSession, owner: str, results: Sequence[Mapping[str, Any]]
+) -> None:
+    """Write poll results (each: ``id`` plus every STATE_COLUMNS key) and end their leases."""
+    if not results:
+        return
+    table = cast(Table, Source.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
+        .values(
+            {name: bindparam(f"b_{name}") for name in STATE_COLUMNS},
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+    params = [
+        {"b_id": r["id"], **{f"b_{name}": r[name] for name in STATE_COLUMNS}} for r in results
+    ]
+    await session.execute(stmt, params)
+
+
+async def release(session: AsyncSession, owner: str) -> None:
+    """Give back unfinished claims at shutdown so another process need not wait out a lease."""
+    await session.execute(
+        update(Source)
+        .where(Source.kind == FEED, Source.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+async def known_item_keys(session: AsyncSession, source_id: int, keys: Iterable[str]) -> set[str]:
+    """Which of these entries are stored already (full text is fetched for new ones only)."""
+    wanted = list(set(keys))
+    if not wanted:
+        return set()
+    result = await session.execute(
+        select(ArticleRow.item_key).where(
+            ArticleRow.source_id == source_id, ArticleRow.item_key.in_(wanted)
+        )
+    )
+    return set(result.scalars())
+
+
+async def make_all_due(session: AsyncSession, now: datetime | None = None) -> None:
+    """Every enabled feed due now (``newswatch feeds`` users and benchmarks force a cycle)."""
+    await session.execute(
+        update(Source)
+        .where(Source.kind == FEED, Source.enabled.is_(True))
+        .values(next_poll_at=now or utcnow())
+    )
+
+
+async def list_feeds(session: AsyncSession) -> list[FeedStatus]:
+    result = await session.execute(select(Source).where(Source.kind == FEED).order_by(Source.name))
+    return [
+        FeedStatus(
+            name=row.name,
+            url=row.url,
+            configured_url=row.configured_url,
+            enabled=row.enabled,
+            disabled_reason=row.disabled_reason,
+            last_success_at=row.last_success_at,
+            last_poll_at=row.last_poll_at,
+            last_status=row.last_status,
+            last_error=row.last_error,
+            error_count=row.error_count,
+            first_error_at=row.first_error_at,
+            next_poll_at=row.next_poll_at,
+            items_seen=row.items_seen,
+        )
+        for row in result.scalars()
+    ]
