@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from alerts import textnorm
-from alerts.query.compile import Compiled, Patterns, compile_node
+from alerts.query.compile import Compiled, Patterns, compile_node, generate_tests
 from alerts.query.nodes import Document, Hit, Near, Node, Not, Or, Proximity, Query, Term
 from alerts.query.scan import FIELD_BITS, Scan, analyse_document
 
@@ -38,17 +38,9 @@ class RuleMatcher:
             self._automaton.add_word(key, pid)
         if patterns.ids:
             self._automaton.make_automaton()
+        self._tests = generate_tests([rule.compiled for rule in rules], patterns)
         self._always = [i for i, rule in enumerate(rules) if rule.compiled.anchors is None]
-        self._single: dict[int, list[int]] = {}  # pattern -> rules it alone makes candidates
-        self._pairs: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
-        for i, rule in enumerate(rules):
-            groups = rule.compiled.anchors
-            if groups is None:
-                continue
-            postings = (self._single,) if len(groups) == 1 else self._pairs
-            for group, posting in zip(groups, postings, strict=True):
-                for pid in group:
-                    posting.setdefault(pid, []).append(i)
+        self._single, self._pairs = _postings(rules)
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -78,8 +70,8 @@ class RuleMatcher:
         Evidence costs more than the decision; callers that filter matches further (regions,
         sources, languages) ask :meth:`evidence` only for the rules that finally fire.
         """
-        rules = self._rules
-        return [rules[i].name for i in self._candidates(scan) if rules[i].compiled.test(scan)]
+        rules, tests = self._rules, self._tests
+        return [rules[i].name for i in self._candidates(scan) if tests[i](scan)]
 
     def evidence(self, scan: Scan, rule: str) -> list[Hit]:
         """What made ``rule`` match the scanned document (meaningful only if it matched)."""
@@ -102,6 +94,25 @@ class RuleMatcher:
                 if rules is not None:
                     found.update(rules)
         return sorted(single | (first & second))
+
+
+Postings = dict[int, list[int]]
+"""Pattern id -> indexes of the rules one of whose anchor groups holds it."""
+
+
+def _postings(rules: list[_Rule]) -> tuple[Postings, tuple[Postings, Postings]]:
+    """Rules with one anchor group, and the first and second groups of those with two."""
+    single: Postings = {}
+    pairs: tuple[Postings, Postings] = ({}, {})
+    for i, rule in enumerate(rules):
+        groups = rule.compiled.anchors
+        if groups is None:
+            continue
+        postings = (single,) if len(groups) == 1 else pairs
+        for group, posting in zip(groups, postings, strict=True):
+            for pid in group:
+                posting.setdefault(pid, []).append(i)
+    return single, pairs
 
 
 class _NoPatterns:
