@@ -30,7 +30,7 @@ _BOILERPLATE = re.compile(
       | (?:photo|image|video|file\s+photo)\s*:
       | (?:read|see)\s+(?:more|also)\b | related\s*:|advertisement\W*$|sponsored\b
       | (?:share|follow\s+us)\b | (?:sign\s+up|subscribe)\b | click\s+here\b
-      | download\s+(?:our|the)\s+app\b | (?:©|\(c\)|copyright)\b
+      | download\s+(?:our|the)\s+app\b | ©|\(c\)\s|copyright\b
       | this\s+(?:article|story)\s+(?:was\s+)?(?:first|originally)\s+(?:appeared|published)\b
     )""",
     re.IGNORECASE | re.VERBOSE,
