@@ -7,12 +7,14 @@ import pytest
 from alerts.query import (
     DEFAULT_FIELDS,
     And,
+    Document,
     Near,
     Not,
     Or,
     Proximity,
     QuerySyntaxError,
     Term,
+    compile_rules,
     keywords_query,
     parse_query,
 )
@@ -158,3 +160,15 @@ def test_keywords_query_is_any_of_the_literal_keywords() -> None:
     assert str(keywords_query(["Kursk"])) == "kursk"
     with pytest.raises(ValueError, match="no word"):
         keywords_query(["--", ""])
+
+
+def test_absurd_nesting_is_a_syntax_error_not_a_crash() -> None:
+    assert str(parse_query("(" * 30 + "kursk" + ")" * 30)) == "kursk"
+    for depth in (41, 5000):
+        with pytest.raises(QuerySyntaxError, match="nested more than 40 levels") as caught:
+            parse_query("NOT " * depth + "kursk")
+        assert caught.value.column == 1
+    deep = "a"
+    for _ in range(19):  # two levels each: 39 in all
+        deep = f"(x OR {deep}) y"
+    assert "rule" in compile_rules({"rule": parse_query(deep)}).match(Document("a x y", ""))

@@ -29,11 +29,13 @@ from alerts.query.nodes import (
     Query,
     Term,
 )
-from alerts.query.syntax import QuerySyntaxError, parse_query
+from alerts.query.scan import Scan
+from alerts.query.syntax import MAX_DEPTH, QuerySyntaxError, parse_query
 
 __all__ = [
     "DEFAULT_FIELDS",
     "FIELDS",
+    "MAX_DEPTH",
     "And",
     "Document",
     "Hit",
@@ -45,6 +47,7 @@ __all__ = [
     "Query",
     "QuerySyntaxError",
     "RuleMatcher",
+    "Scan",
     "Term",
     "compile_rules",
     "keywords_query",
