@@ -171,9 +171,11 @@ async def record_results(
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
         .values(
-            {name: bindparam(f"b_{name}") for name in STATE_COLUMNS},
-            lease_owner=None,
-            lease_until=None,
+            {
+                **{name: bindparam(f"b_{name}") for name in STATE_COLUMNS},
+                "lease_owner": None,
+                "lease_until": None,
+            }
         )
     )
     params = [
