@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file")
     parse.add_argument("--timezone", help="zone for local times in the page, e.g. Europe/Kyiv")
     parse.set_defaults(handler=cmd_parse)
+
+    feeds = sub.add_parser("feeds", help="feed status table; import or export OPML")
+    feeds.set_defaults(handler=cmd_feeds)
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION")
+    feeds_import = feeds_sub.add_parser("import", help="append an OPML file's feeds to settings")
+    feeds_import.add_argument("file")
+    feeds_sub.add_parser("export", help="print the configured feeds as OPML")
     return parser
 
 
@@ -102,3 +109,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from daemon.parse.command import main as parse_main
 
     return parse_main(args.file, args.timezone)
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from daemon.commands import feeds
+
+    if args.feeds_command == "import":
+        return feeds.import_opml(Path(args.settings), Path(args.file))
+    if args.feeds_command == "export":
+        return feeds.export_opml(_load(args))
+    return feeds.status(_load(args))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import brotli
 import gzip
+import itertools
 import time
 import zlib
 from collections.abc import AsyncIterator
 
+import brotli
 import pytest
 from aiohttp import web
 
@@ -190,7 +191,7 @@ async def test_per_host_limit_and_delay_hold_on_the_wire(server: FeedServer) -> 
         await client.close()
     assert server.peak["127.0.0.1"] == 2
     starts = sorted(r.started for r in server.requests if r.host == "127.0.0.1")
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 0.045
     assert server.peak["localhost"] >= 1
 
