@@ -2,6 +2,12 @@
 
 At least once: an alert is marked delivered only after its channel confirmed it. A crash
 between the two repeats the send, with the same ``uid`` so receivers can tell.
+
+Each round claims due single alerts and due batches. A single alert is first shown to its
+channel's ``Flow``: it may be held into the channel's open batch (digest schedule, quiet
+hours, over the rate limit) instead of being sent. A batch goes as one digest message with its
+own stable uid and settles exactly the alerts it carried. A channel whose receiver answered
+410 Gone is disabled: its alerts stay pending, unclaimed, until it is enabled again.
 """
 
 from __future__ import annotations
@@ -12,13 +18,16 @@ import random
 import socket
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.channels import Channel, DeliveryError, Outbound
-from storage import outbox
-from storage.models import AlertRow, utcnow
+from alerts.flow import Flow
+from alerts.payload import digest_payload
+from storage import batches, outbox
+from storage import channels as channel_state
+from storage.models import AlertBatch, AlertRow, utcnow
 
 log = logging.getLogger("newswatch.deliver")
 
@@ -35,6 +44,30 @@ def next_delay(attempts: int, schedule: Sequence[float], retry_after: float | No
     return max(delay, retry_after or 0.0)
 
 
+def outbound(row: AlertRow) -> Outbound:
+    """The message for one alert: the stored payload plus its stable ids."""
+    return Outbound(
+        alert_id=row.id,
+        uid=row.uid,
+        rule=row.rule,
+        channel=row.channel,
+        payload={"id": row.uid, "alert_id": row.id, **row.payload},
+        attempt=row.attempts + 1,
+    )
+
+
+def batch_outbound(batch: AlertBatch, members: Sequence[AlertRow]) -> Outbound:
+    items = [outbound(row).payload for row in members]
+    return Outbound(
+        alert_id=batch.id,
+        uid=batch.uid,
+        rule=batch.reason,
+        channel=batch.channel,
+        payload=digest_payload(batch.uid, batch.reason, items),
+        attempt=batch.attempts + 1,
+    )
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -45,9 +78,11 @@ class DeliveryWorker:
         batch_size: int = 50,
         concurrency: int = 8,
         lease_seconds: float = 120.0,
+        flows: Mapping[str, Flow] | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = dict(channels)
+        self.flows = dict(flows or {})
         self.schedule = tuple(schedule)
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
@@ -55,62 +90,112 @@ class DeliveryWorker:
         self._limit = asyncio.Semaphore(concurrency)
 
     async def run_once(self) -> int:
-        """Deliver every alert due now, batch after batch; returns how many were attempted."""
-        attempted = 0
+        """Deliver every alert and batch due now, round after round; returns messages sent."""
+        sent = 0
         while True:
-            async with self.sessions.begin() as session:
-                batch = await outbox.claim_due(
-                    session, self.owner, self.lease_seconds, self.batch_size
-                )
-            if not batch:
-                return attempted
-            await asyncio.gather(*(self._deliver(row) for row in batch))
-            attempted += len(batch)
-
-    async def _deliver(self, row: AlertRow) -> None:
-        async with self._limit:
-            channel = self.channels.get(row.channel)
-            alert = Outbound(
-                alert_id=row.id,
-                uid=row.uid,
-                rule=row.rule,
-                channel=row.channel,
-                payload={"id": row.uid, "alert_id": row.id, **row.payload},
-                attempt=row.attempts + 1,
+            rows, due_batches = await self._claim()
+            if not rows and not due_batches:
+                return sent
+            results = await asyncio.gather(
+                *(self._alert(row) for row in rows), *(self._batch(b) for b in due_batches)
             )
-            try:
-                if channel is None:
-                    raise DeliveryError(f"channel {row.channel!r} is not configured")
-                receipt = await channel.send(alert)
-            except DeliveryError as exc:
-                await self._failed(row, exc)
-                return
-            async with self.sessions.begin() as session:
-                await outbox.mark_delivered(session, row.id, self.owner, receipt)
-            log.info(
-                "delivered alert_id=%s rule=%r channel=%s %s",
-                row.id,
-                row.rule,
-                row.channel,
-                receipt,
-            )
+            sent += sum(results)
 
-    async def _failed(self, row: AlertRow, exc: DeliveryError) -> None:
-        attempts = row.attempts + 1
-        delay = next_delay(attempts, self.schedule, exc.retry_after)
-        when = None if delay is None else utcnow() + timedelta(seconds=delay)
+    async def _claim(self) -> tuple[list[AlertRow], list[AlertBatch]]:
         async with self.sessions.begin() as session:
-            await outbox.mark_failed(session, row.id, self.owner, str(exc), when)
-        state = "dead" if when is None else f"retry in {delay:.0f}s"
-        log.warning(
-            "delivery failed alert_id=%s rule=%r channel=%s attempt=%d %s: %s",
-            row.id,
-            row.rule,
-            row.channel,
-            attempts,
-            state,
-            exc,
+            disabled = set(await channel_state.disabled(session))
+        now = utcnow()
+        quiet = {name for name, flow in self.flows.items() if flow.is_quiet(now)}
+        async with self.sessions.begin() as session:
+            rows = await outbox.claim_due(
+                session, self.owner, self.lease_seconds, self.batch_size, disabled
+            )
+            due_batches = await batches.claim_due(
+                session, self.owner, self.lease_seconds, self.batch_size, disabled | quiet
+            )
+        return rows, due_batches
+
+    async def _alert(self, row: AlertRow) -> bool:
+        """Send one alert, or hold it for its channel's next batch; True when sent."""
+        async with self._limit:
+            flow = self.flows.get(row.channel)
+            hold = flow.admit(utcnow()) if flow is not None else None
+            if hold is not None:
+                async with self.sessions.begin() as session:
+                    batch_id = await batches.hold(
+                        session, row.id, self.owner, row.channel, hold.reason, hold.until
+                    )
+                log.info(
+                    "held alert_id=%s rule=%r channel=%s reason=%s batch=%s until=%s",
+                    *(row.id, row.rule, row.channel, hold.reason, batch_id, hold.until),
+                )
+                return False
+            message = outbound(row)
+            receipt, error = await self._send(message)
+            async with self.sessions.begin() as session:
+                if error is None:
+                    await outbox.mark_delivered(session, row.id, self.owner, receipt)
+                else:
+                    when = await self._failed(session, message, error)
+                    await outbox.mark_failed(session, row.id, self.owner, str(error), when)
+            return True
+
+    async def _batch(self, batch: AlertBatch) -> bool:
+        async with self._limit:
+            async with self.sessions.begin() as session:
+                members = await batches.members(session, batch.id)
+                if not members:
+                    await batches.drop_empty(session, batch.id, self.owner)
+                    return False
+            flow = self.flows.get(batch.channel)
+            if flow is not None:
+                flow.batch_sent(utcnow())
+            message = batch_outbound(batch, members)
+            ids = [row.id for row in members]
+            receipt, error = await self._send(message)
+            async with self.sessions.begin() as session:
+                if error is None:
+                    await batches.mark_delivered(session, batch.id, self.owner, ids, receipt)
+                else:
+                    when = await self._failed(session, message, error)
+                    await batches.mark_failed(session, batch.id, self.owner, ids, str(error), when)
+            return True
+
+    async def _send(self, message: Outbound) -> tuple[str, DeliveryError | None]:
+        channel = self.channels.get(message.channel)
+        try:
+            if channel is None:
+                raise DeliveryError(f"channel {message.channel!r} is not configured")
+            receipt = await channel.send(message)
+        except DeliveryError as exc:
+            return "", exc
+        log.info(
+            "delivered alert_id=%s uid=%s rule=%r channel=%s attempt=%d %s",
+            *(message.alert_id, message.uid, message.rule, message.channel, message.attempt),
+            receipt[:200],
         )
+        return receipt, None
+
+    async def _failed(
+        self, session: AsyncSession, message: Outbound, error: DeliveryError
+    ) -> datetime | None:
+        """When to try again (None: dead); a 410 also disables the channel, loudly."""
+        delay = next_delay(message.attempt, self.schedule, error.retry_after)
+        when = None if delay is None else utcnow() + timedelta(seconds=delay)
+        if error.disable_channel:
+            await channel_state.disable(session, message.channel, str(error))
+            log.error(
+                "channel disabled channel=%s: %s; its alerts are held until "
+                "`newswatch channels enable %s`",
+                *(message.channel, error, message.channel),
+            )
+        state = "dead" if delay is None else f"retry in {delay:.1f}s"
+        log.warning(
+            "delivery failed alert_id=%s uid=%s rule=%r channel=%s attempt=%d %s: %s",
+            *(message.alert_id, message.uid, message.rule, message.channel, message.attempt),
+            *(state, error),
+        )
+        return when
 
     async def release(self) -> None:
         async with self.sessions.begin() as session:

@@ -174,3 +174,45 @@ class AlertRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    # Set while the alert waits in, or was sent with, an AlertBatch (digest, quiet hours, rate).
+    batch_id: Mapped[int | None] = mapped_column(BigId, index=True)
+
+
+class AlertBatch(Base):
+    """Alerts sent together as one message: a digest, what quiet hours held, a rate overflow.
+
+    A batch is ``open`` while it gathers alerts; ``open_channel`` (unique, NULL once sealed)
+    makes sure a channel has at most one open batch even with several replicas. At
+    ``next_attempt_at`` it is claimed, sealed and delivered like a single alert, with its own
+    ``uid`` so every retry of the message carries the same id.
+    """
+
+    __tablename__ = "alert_batches"
+    __table_args__ = (Index("ix_alert_batches_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    open_channel: Mapped[str | None] = mapped_column(String(256), unique=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+
+class ChannelState(Base):
+    """What the daemon learned about a channel at run time: a receiver that said 410 Gone."""
+
+    __tablename__ = "channel_states"
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    disabled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,24 +2,27 @@
 
 Claims are row leases: a worker owns an alert until ``lease_until``; a crashed worker's lease
 simply expires and another picks the alert up. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps
-concurrent replicas from ever claiming the same row.
+concurrent replicas from ever claiming the same row; on SQLite the claim is one
+``UPDATE … RETURNING`` statement, which the database runs alone.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AlertRow, utcnow
+from storage.models import AlertBatch, AlertRow, utcnow
 from storage.sql import insert_ignore, is_postgres
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+STATUSES = (PENDING, DELIVERED, DEAD)
+Leased = TypeVar("Leased", AlertRow, AlertBatch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +34,17 @@ class NewAlert:
     payload: dict[str, Any]
 
 
+def new_uid() -> str:
+    """A Standard-Webhooks style message id; it never changes once stored."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
 async def enqueue(session: AsyncSession, alerts: Sequence[NewAlert]) -> list[int]:
     """Insert alerts; one per (rule, story, channel) ever, so repeats are silently skipped."""
     ids = []
     for alert in alerts:
-        uid = f"msg_{uuid.uuid4().hex}"
         values = {
-            "uid": uid,
+            "uid": new_uid(),
             "rule": alert.rule,
             "story_id": alert.story_id,
             "article_id": alert.article_id,
@@ -53,33 +60,57 @@ async def enqueue(session: AsyncSession, alerts: Sequence[NewAlert]) -> list[int
     return ids
 
 
+def lease_free(model: type[AlertRow] | type[AlertBatch], now: datetime) -> ColumnElement[bool]:
+    return (model.lease_until.is_(None)) | (model.lease_until < now)
+
+
+async def lease(
+    session: AsyncSession,
+    model: type[Leased],
+    due: Select[int],
+    values: dict[str, Any],
+) -> list[Leased]:
+    """Stamp ``values`` (owner, lease_until …) on the rows ``due`` selects and return them.
+
+    PostgreSQL: lock the ids with SKIP LOCKED, then update. SQLite: one UPDATE whose WHERE
+    holds the selection, so no other connection can slip in between reading and writing.
+    """
+    if is_postgres(session):
+        ids = list((await session.execute(due.with_for_update(skip_locked=True))).scalars())
+        if not ids:
+            return []
+        where: ColumnElement[bool] = model.id.in_(ids)
+    else:
+        where = model.id.in_(due.scalar_subquery())
+    stmt = update(model).where(where).values(values).returning(model)
+    result = await session.execute(stmt, execution_options={"synchronize_session": False})
+    return sorted(result.scalars(), key=lambda row: row.id)
+
+
 async def claim_due(
-    session: AsyncSession, owner: str, lease_seconds: float, limit: int
+    session: AsyncSession,
+    owner: str,
+    lease_seconds: float,
+    limit: int,
+    skip_channels: Collection[str] = (),
 ) -> list[AlertRow]:
+    """Lease up to ``limit`` due alerts that are not waiting in a batch."""
     now = utcnow()
     due = (
         select(AlertRow.id)
         .where(
             AlertRow.status == PENDING,
+            AlertRow.batch_id.is_(None),
             AlertRow.next_attempt_at <= now,
-            (AlertRow.lease_until.is_(None)) | (AlertRow.lease_until < now),
+            lease_free(AlertRow, now),
         )
         .order_by(AlertRow.next_attempt_at, AlertRow.id)
         .limit(limit)
     )
-    if is_postgres(session):
-        due = due.with_for_update(skip_locked=True)
-    ids = list((await session.execute(due)).scalars())
-    if not ids:
-        return []
+    if skip_channels:
+        due = due.where(AlertRow.channel.not_in(list(skip_channels)))
     until = now + timedelta(seconds=lease_seconds)
-    await session.execute(
-        update(AlertRow).where(AlertRow.id.in_(ids)).values(lease_owner=owner, lease_until=until)
-    )
-    result = await session.execute(
-        select(AlertRow).where(AlertRow.id.in_(ids), AlertRow.lease_owner == owner)
-    )
-    return list(result.scalars())
+    return await lease(session, AlertRow, due, {"lease_owner": owner, "lease_until": until})
 
 
 async def mark_delivered(session: AsyncSession, alert_id: int, owner: str, receipt: str) -> None:
@@ -125,13 +156,54 @@ async def mark_failed(
 
 async def release(session: AsyncSession, owner: str) -> None:
     """Give back unfinished claims at shutdown so another process need not wait out a lease."""
-    await session.execute(
-        update(AlertRow)
-        .where(AlertRow.lease_owner == owner, AlertRow.status == PENDING)
-        .values(lease_owner=None, lease_until=None)
-    )
+    for model in (AlertRow, AlertBatch):
+        await session.execute(
+            update(model)
+            .where(model.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(select(AlertRow.status, func.count()).group_by(AlertRow.status))
     return {status: int(count) for status, count in result.tuples()}
+
+
+async def list_alerts(
+    session: AsyncSession, status: str | None = None, limit: int = 50
+) -> list[AlertRow]:
+    """The newest alerts first, optionally of one status."""
+    query = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(AlertRow.status == status)
+    return list((await session.execute(query)).scalars())
+
+
+async def requeue(
+    session: AsyncSession, alert_ids: Collection[int] = (), *, dead: bool = False
+) -> list[int]:
+    """Make alerts due now with a fresh retry schedule; delivered ones are left alone.
+
+    The uid is kept, so a receiver that did get an earlier attempt can still tell the repeat.
+    A re-queued alert leaves any batch it was in and is delivered on its own.
+    """
+    where: list[ColumnElement[bool]] = [AlertRow.status != DELIVERED]
+    if dead:
+        where.append(AlertRow.status == DEAD)
+    else:
+        where.append(AlertRow.id.in_(list(alert_ids)))
+    stmt = (
+        update(AlertRow)
+        .where(*where)
+        .values(
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=utcnow(),
+            batch_id=None,
+            lease_owner=None,
+            lease_until=None,
+        )
+        .returning(AlertRow.id)
+    )
+    result = await session.execute(stmt, execution_options={"synchronize_session": False})
+    return sorted(int(i) for i in result.scalars())

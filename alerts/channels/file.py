@@ -11,14 +11,13 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from alerts.channels.base import DeliveryError, Outbound
+from alerts.flow import FlowSettings
 
 
-class FileSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class FileSettings(FlowSettings):
     type: Literal["file"]
     path: str = Field(min_length=1)
 

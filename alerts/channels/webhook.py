@@ -1,7 +1,8 @@
-"""The ``webhook`` channel: POST the alert as JSON, signed per the Standard Webhooks scheme.
+"""The ``webhook`` channel: POST the alert, signed per the Standard Webhooks scheme.
 
-``webhook-id`` is the alert's uid, identical on every retry, so a receiver that saw a delivery
-whose answer was lost can recognise the repeat.
+``webhook-id`` is the alert's (or batch's) uid, identical on every retry, so a receiver that
+saw a delivery whose answer was lost can recognise the repeat. The body is the JSON payload, a
+preset for Slack, Discord or ntfy (``format``), or a Jinja2 ``template``.
 """
 
 from __future__ import annotations
@@ -10,29 +11,54 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import time
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from alerts.channels.base import DeliveryError, Outbound
+from alerts.channels.formats import RENDERERS, Rendered
+from alerts.channels.template import compile_template, render
+from alerts.flow import FlowSettings
 from alerts.units import Duration
 
 USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
 RETRYABLE = {429, 502, 503, 504}
 
 
-class WebhookSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class WebhookSettings(FlowSettings):
     type: Literal["webhook"]
     url: str = Field(pattern=r"^https?://")
     secret: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: Duration = 15.0
+    format: Literal["json", "slack", "discord", "ntfy"] = "json"
+    template: str | None = None
+    content_type: str = "application/json"
+
+    @field_validator("template")
+    @classmethod
+    def _template_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            compile_template(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> WebhookSettings:
+        if self.template is not None and self.format != "json":
+            raise ValueError("set either 'format' or 'template', not both")
+        return self
+
+    def render(self, payload: dict[str, Any]) -> Rendered:
+        """The request body for this receiver; a template that fails raises DeliveryError."""
+        if self.template is None:
+            return RENDERERS[self.format](payload)
+        try:
+            return Rendered(render(self.template, payload).encode(), self.content_type)
+        except ValueError as exc:
+            raise DeliveryError(str(exc)) from exc
 
     @field_validator("secret")
     @classmethod
@@ -84,26 +110,27 @@ class WebhookChannel:
             self._session = aiohttp.ClientSession(timeout=timeout)
         return self._session
 
-    def headers_for(self, alert: Outbound, body: bytes) -> dict[str, str]:
+    def headers_for(self, alert: Outbound, rendered: Rendered) -> dict[str, str]:
         timestamp = int(time.time())
         headers = {
-            "content-type": "application/json",
+            "content-type": rendered.content_type,
             "user-agent": USER_AGENT,
             "webhook-id": alert.uid,
             "webhook-timestamp": str(timestamp),
+            **rendered.headers,
             **self.settings.headers,
         }
         if self._key is not None:
-            headers["webhook-signature"] = sign(self._key, alert.uid, timestamp, body)
+            headers["webhook-signature"] = sign(self._key, alert.uid, timestamp, rendered.body)
         return headers
 
     async def send(self, alert: Outbound) -> str:
-        body = json.dumps(alert.payload, ensure_ascii=False).encode()
+        rendered = self.settings.render(alert.payload)
         try:
             async with self._client().post(
                 self.settings.url,
-                data=body,
-                headers=self.headers_for(alert, body),
+                data=rendered.body,
+                headers=self.headers_for(alert, rendered),
                 allow_redirects=False,
             ) as response:
                 text = (await response.content.read(2048)).decode("utf-8", "replace")
@@ -118,7 +145,7 @@ class WebhookChannel:
 
 def check_status(status: int, retry_after: str | None, body: str) -> str:
     """Turn a receiver's answer into a receipt or a DeliveryError the outbox understands."""
-    answer = f"HTTP {status}: {body[:200]}".rstrip(": ")
+    answer = f"HTTP {status}: {body}".rstrip(": ")
     if 200 <= status < 300:
         return answer
     if status == 410:
