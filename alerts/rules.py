@@ -24,6 +24,7 @@ class Rule(BaseModel):
     sources: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     min_mentions: int = Field(default=1, ge=1)
+    min_score: float = Field(default=0.0, ge=0)
     channels: tuple[str, ...] = Field(min_length=1)
     on_update: Literal["ignore", "alert"] = "ignore"
     enabled: bool = True

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from daemon import __version__
 from daemon.errors import SettingsError
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file")
     parse.add_argument("--timezone", help="zone for local times in the page, e.g. Europe/Kyiv")
     parse.set_defaults(handler=cmd_parse)
+    _add_rule_commands(sub)
 
     feeds = sub.add_parser("feeds", help="feed status table; import or export OPML")
     feeds.set_defaults(handler=cmd_feeds)
@@ -54,6 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_import.add_argument("file")
     feeds_sub.add_parser("export", help="print the configured feeds as OPML")
     return parser
+
+
+def _add_rule_commands(sub: Any) -> None:
+    rules = sub.add_parser("rules", help="try the rules on files")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    test = rules_sub.add_parser("test", help="say per rule whether each file matches, and why")
+    test.add_argument("files", nargs="+", metavar="FILE")
+    test.add_argument("--timezone", help="zone for local times in the pages")
+    test.add_argument("--json", action="store_true", help="one JSON line per article")
+    test.set_defaults(handler=cmd_rules_test)
+
+    regions = sub.add_parser("regions", help="look up places; list the places in files")
+    regions_sub = regions.add_subparsers(dest="regions_command", required=True, metavar="ACTION")
+    lookup = regions_sub.add_parser("lookup", help="show what a place name resolves to")
+    lookup.add_argument("name")
+    lookup.set_defaults(handler=cmd_regions_lookup)
+    find = regions_sub.add_parser("find", help="list the places found in each file")
+    find.add_argument("files", nargs="+", metavar="FILE")
+    find.add_argument("--json", action="store_true", help="one JSON line per file")
+    find.set_defaults(handler=cmd_regions_find)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,16 +108,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(Daemon(settings).run())
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    path = Path(args.file or args.settings)
-    settings = load_settings(path)
-    print(
-        f"{path}: OK ({len(settings.feeds)} feeds, {len(settings.drops)} drops, "
-        f"{len(settings.rules)} rules, {len(settings.channels)} channels)"
-    )
-    return 0
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     from daemon import logs
     from daemon.oneshot import ingest_path
@@ -119,3 +131,44 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if args.feeds_command == "export":
         return feeds.export_opml(_load(args))
     return feeds.status(_load(args))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from daemon.rulecheck import build_matcher
+
+    path = Path(args.file or args.settings)
+    settings = load_settings(path)
+    build_matcher(settings)
+    print(
+        f"{path}: OK ({len(settings.feeds)} feeds, {len(settings.drops)} drops, "
+        f"{len(settings.rules)} rules, {len(settings.channels)} channels)"
+    )
+    return 0
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    from daemon.commands.rules import test_files
+    from daemon.rulecheck import build_matcher
+
+    matcher = build_matcher(_load(args))
+    return test_files(matcher, args.files, args.timezone, args.json)
+
+
+def _cache_dir(args: argparse.Namespace) -> Path:
+    """The gazetteer cache of the settings in use, or ./data/cache without a settings file."""
+    try:
+        return _load(args).data_dir / "cache"
+    except SettingsError:
+        return Path("data") / "cache"
+
+
+def cmd_regions_lookup(args: argparse.Namespace) -> int:
+    from daemon.commands.regions import lookup
+
+    return lookup(args.name, _cache_dir(args))
+
+
+def cmd_regions_find(args: argparse.Namespace) -> int:
+    from daemon.commands.regions import find
+
+    return find(args.files, args.json, _cache_dir(args))

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from alerts.channels import Channel, build_channel
+from alerts.channels import Channel, build_channel, build_flows
 from alerts.match import Matcher
 from alerts.outbox import DeliveryWorker
 from daemon.drops import DropScanner
 from daemon.feeds.poll import FeedDispatcher
+from daemon.rulecheck import build_matcher
 from daemon.settings import DropSettings, Settings
 from storage.engine import create_engine, session_factory
 from storage.feeds import sync_feeds
@@ -31,7 +32,8 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
-        """Connect, migrate the schema to the newest version, mirror sources from settings."""
+        """Compile rules, connect, migrate the schema to the newest version, mirror sources."""
+        matcher = await asyncio.to_thread(build_matcher, settings)
         engine = create_engine(settings.database_url)
         try:
             await upgrade(engine)
@@ -55,8 +57,8 @@ class Runtime:
             batch_size=settings.delivery.batch_size,
             concurrency=settings.delivery.concurrency,
             lease_seconds=settings.delivery.lease,
+            flows=build_flows(settings.channels),
         )
-        matcher = Matcher(settings.rules)
         return cls(settings, engine, sessions, matcher, worker, drop_ids, feed_ids)
 
     def scanner(

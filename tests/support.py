@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -79,8 +80,8 @@ class Receiver:
             await self._runner.cleanup()
             self._runner = None
 
-    async def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, count: int, within: float = 20.0) -> list[Received]:
+        deadline = time.monotonic() + within
         while len(self.requests) < count:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -120,8 +121,8 @@ class DaemonProcess:
             self.lines.append(raw.decode(errors="replace").rstrip())
             self._changed.set()
 
-    async def wait_log(self, predicate: Callable[[str], bool], timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
+    async def wait_log(self, predicate: Callable[[str], bool], within: float = 20.0) -> str:
+        deadline = time.monotonic() + within
         seen = 0
         while True:
             for line in self.lines[seen:]:
@@ -134,16 +135,14 @@ class DaemonProcess:
             if remaining <= 0:
                 raise AssertionError("log line not seen; log:\n" + "\n".join(self.lines))
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
-            except TimeoutError:
-                pass
 
-    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+    async def stop(self, sig: int = signal.SIGTERM, within: float = 15.0) -> int:
         assert self.proc is not None
         if self.proc.returncode is None:
             self.proc.send_signal(sig)
-        code = await asyncio.wait_for(self.proc.wait(), timeout)
+        code = await asyncio.wait_for(self.proc.wait(), within)
         if self._reader is not None:
             await self._reader
         return code

@@ -13,11 +13,6 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEED = SHARED / "seeds" / "000_b8295c0ec37f5000.txt"
 
 
-@pytest.fixture(scope="session")
-def gazetteer(tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
-    return Gazetteer.load(tmp_path_factory.getbasetemp() / "gazetteer-cache")
-
-
 @pytest.fixture(scope="module")
 def seed_mentions(gazetteer: Gazetteer) -> tuple[str, list[Mention]]:
     if not SEED.exists():

@@ -10,11 +10,6 @@ import pytest
 from daemon.commands import regions
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.getbasetemp() / "gazetteer-cache"
-
-
 def test_lookup_shows_every_candidate_with_kind_code_and_chain(
     cache_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from alerts.regions import Gazetteer, RegionFilter
 
 TABLE = Path(__file__).parent / "data" / "regions" / "sentences.tsv"
@@ -21,11 +19,6 @@ def _rows() -> list[tuple[bool, str, str]]:
         expect, region, sentence = line.split("\t")
         rows.append((expect == "+", region, sentence))
     return rows
-
-
-@pytest.fixture(scope="session")
-def gazetteer(tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
-    return Gazetteer.load(tmp_path_factory.getbasetemp() / "gazetteer-cache")
 
 
 def test_table_is_large_and_covers_three_languages() -> None:
