@@ -8,6 +8,7 @@ join them: the article and story levels must.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -67,7 +68,7 @@ class Ingest:
         guid = entry.get("id") if with_link else None
         key = item_key(guid, link, entry.title, body)
         s = sketch(entry.title, body, link)
-        published = datetime(*entry.published_parsed[:6], tzinfo=UTC)
+        published = datetime.fromtimestamp(calendar.timegm(entry.published_parsed), UTC)
         previous = self.items.get((source, key))
         decision = await place(self.index, self.decider, s, published, previous)
         if decision.kind is Kind.SAME:
