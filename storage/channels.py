@@ -39,7 +39,7 @@ async def disabled(session: AsyncSession) -> dict[str, str]:
     query = select(ChannelState.name, ChannelState.disabled_reason).where(
         ChannelState.disabled.is_(True)
     )
-    return {name: reason or "" for name, reason in (await session.execute(query)).tuples()}
+    return {name: reason or "" for name, reason in (await session.execute(query)).all()}
 
 
 async def states(session: AsyncSession) -> list[ChannelState]:

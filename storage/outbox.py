@@ -29,7 +29,7 @@ Leased = TypeVar("Leased", AlertRow, AlertBatch)
 class NewAlert:
     rule: str
     story_id: int
-    article_id: int
+    article_id: int | None
     channel: str
     payload: dict[str, Any]
 
@@ -166,7 +166,7 @@ async def release(session: AsyncSession, owner: str) -> None:
 
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(select(AlertRow.status, func.count()).group_by(AlertRow.status))
-    return {status: int(count) for status, count in result.tuples()}
+    return {status: int(count) for status, count in result.all()}
 
 
 async def list_alerts(
