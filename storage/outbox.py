@@ -32,6 +32,7 @@ class NewAlert:
     article_id: int | None
     channel: str
     payload: dict[str, Any]
+    round: int = 0  # 0: the story's alert; N: the item's Nth update, for on_update = "alert"
 
 
 def new_uid() -> str:
@@ -40,7 +41,7 @@ def new_uid() -> str:
 
 
 async def enqueue(session: AsyncSession, alerts: Sequence[NewAlert]) -> list[int]:
-    """Insert alerts; one per (rule, story, channel) ever, so repeats are silently skipped."""
+    """Insert alerts; one per (rule, story, channel, round) ever: repeats are skipped."""
     ids = []
     for alert in alerts:
         values = {
@@ -49,6 +50,7 @@ async def enqueue(session: AsyncSession, alerts: Sequence[NewAlert]) -> list[int
             "story_id": alert.story_id,
             "article_id": alert.article_id,
             "channel": alert.channel,
+            "round": alert.round,
             "payload": alert.payload,
             "status": PENDING,
             "next_attempt_at": utcnow(),
@@ -182,19 +184,16 @@ async def list_alerts(
 async def requeue(
     session: AsyncSession, alert_ids: Collection[int] = (), *, dead: bool = False
 ) -> list[int]:
-    """Make alerts due now with a fresh retry schedule; delivered ones are left alone.
+    """Make alerts due now with a fresh retry schedule: the named ones, or every dead one.
 
-    The uid is kept, so a receiver that did get an earlier attempt can still tell the repeat.
-    A re-queued alert leaves any batch it was in and is delivered on its own.
+    Naming a delivered alert sends it again on purpose. The uid is kept, so a receiver that
+    did get an earlier attempt can tell the repeat. A re-queued alert leaves any batch it was
+    in and is delivered on its own.
     """
-    where: list[ColumnElement[bool]] = [AlertRow.status != DELIVERED]
-    if dead:
-        where.append(AlertRow.status == DEAD)
-    else:
-        where.append(AlertRow.id.in_(list(alert_ids)))
+    where = AlertRow.status == DEAD if dead else AlertRow.id.in_(list(alert_ids))
     stmt = (
         update(AlertRow)
-        .where(*where)
+        .where(where)
         .values(
             status=PENDING,
             attempts=0,

@@ -79,7 +79,8 @@ class EmailChannel:
             raise DeliveryError(f"SMTP {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise DeliveryError(f"SMTP {cfg.host}:{cfg.smtp_port}: {exc!r}") from exc
-        receipt = f"SMTP {answer.strip()}"
+        # aiosmtplib raises on any other reply, so a returned DATA answer was a 250.
+        receipt = f"SMTP 250 {answer.strip()}"
         if refused:
             names = ", ".join(
                 f"{rcpt} ({reply.code} {reply.message})" for rcpt, reply in refused.items()

@@ -59,7 +59,8 @@ def _slack_escape(text: str) -> str:
 def _slack_section(item: dict[str, Any]) -> dict[str, Any]:
     article = item["article"]
     title = _slack_escape(article.get("title") or "(untitled)")
-    link = f"<{article['url']}|{title}>" if article.get("url") else title
+    url = _slack_escape(article.get("url") or "").replace("|", "%7C")
+    link = f"<{url}|{title}>" if url else title
     source = _slack_escape(article.get("source") or "")
     # Slack's mrkdwn bolds with single asterisks; the evidence marks hits with double ones.
     excerpt = _slack_escape(item.get("excerpt") or "").replace("**", "*")
@@ -90,27 +91,26 @@ def _discord_embed(item: dict[str, Any]) -> dict[str, Any]:
     return embed
 
 
-def _embed_size(embed: dict[str, Any]) -> int:
-    return len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"])
-
-
 def render_discord(payload: dict[str, Any]) -> Rendered:
+    """Up to 10 embeds sharing the 6000-character budget; the rest are listed in ``content``."""
     items = alert_items(payload)
-    embeds: list[dict[str, Any]] = []
-    total = 0
-    for item in items[:DISCORD_EMBEDS]:
+    shown = items[:DISCORD_EMBEDS]
+    share = DISCORD_TOTAL // max(1, len(shown))
+    embeds = []
+    for item in shown:
         embed = _discord_embed(item)
-        room = DISCORD_TOTAL - total - len(embed["title"]) - len(embed["footer"]["text"])
-        if room < 80:
-            break
-        embed["description"] = clip(embed["description"], room)
-        total += _embed_size(embed)
+        embed["title"] = clip(embed["title"], min(DISCORD_TITLE, share // 4))
+        room = share - len(embed["title"]) - len(embed["footer"]["text"])
+        embed["description"] = clip(embed["description"], max(1, room))
         embeds.append(embed)
-    content = headline(payload)
-    if len(items) > len(embeds):
-        rest = [f"- {headline(item)}" for item in items[len(embeds) :]]
-        content = "\n".join([content, *rest])
-    body = {"content": clip(content, DISCORD_CONTENT), "embeds": embeds}
+    lines = [headline(payload)]
+    for count, item in enumerate(items[len(shown) :]):
+        line = f"- {clip(headline(item), 150)}"
+        if sum(len(x) + 1 for x in lines) + len(line) > DISCORD_CONTENT - 40:
+            lines.append(f"…and {len(items) - len(shown) - count} more")
+            break
+        lines.append(line)
+    body = {"content": clip("\n".join(lines), DISCORD_CONTENT), "embeds": embeds}
     return Rendered(_json_bytes({**body, "allowed_mentions": {"parse": []}}))
 
 
