@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.match import Matcher
+from daemon.dedup import StoryDecider
 from daemon.errors import ParseError
-from daemon.ingest import ingest_articles
+from daemon.ingest import DEFAULT_DECIDER, ingest_articles
 from daemon.parse import parse_bytes
 from daemon.settings import DropSettings
 from storage import dropfiles
@@ -68,6 +69,7 @@ class DropScanner:
         source_id: int,
         sessions: async_sessionmaker[AsyncSession],
         matcher: Callable[[], Matcher],
+        decider: Callable[[], StoryDecider] = lambda: DEFAULT_DECIDER,
     ) -> None:
         self.settings = settings
         self.root = root
@@ -75,6 +77,7 @@ class DropScanner:
         self.source_id = source_id
         self.sessions = sessions
         self.matcher = matcher
+        self.decider = decider
         self.zone = ZoneInfo(settings.timezone) if settings.timezone else None
         self._handled: dict[Path, tuple[int, float]] = {}
 
@@ -181,7 +184,11 @@ class DropScanner:
     ) -> None:
         async with self.sessions.begin() as session:
             outcome = await ingest_articles(
-                session, source_id=self.source_id, articles=articles, matcher=self.matcher()
+                session,
+                source_id=self.source_id,
+                articles=articles,
+                matcher=self.matcher(),
+                decider=self.decider(),
             )
             await dropfiles.record_drop_file(
                 session,

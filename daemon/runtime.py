@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from alerts.channels import Channel, build_channel, build_flows
 from alerts.match import Matcher
 from alerts.outbox import DeliveryWorker
+from daemon.dedup import DedupSettings, StoryDecider
 from daemon.drops import DropScanner
 from daemon.feeds.poll import FeedDispatcher
 from daemon.rulecheck import build_matcher
 from daemon.settings import DropSettings, Settings
+from storage.articles import prune_articles
 from storage.engine import create_engine, session_factory
 from storage.feeds import sync_feeds
 from storage.migrate import upgrade
 from storage.sources import sync_sources
+
+log = logging.getLogger("newswatch.daemon")
 
 
 @dataclass
@@ -61,6 +67,28 @@ class Runtime:
         )
         return cls(settings, engine, sessions, matcher, worker, drop_ids, feed_ids)
 
+    @property
+    def decider(self) -> StoryDecider:
+        """Story grouping as the current settings configure it."""
+        cfg = self.settings.dedup
+        return StoryDecider(
+            DedupSettings(
+                threshold=cfg.threshold,
+                window=timedelta(seconds=cfg.window),
+                retention=timedelta(seconds=cfg.retention),
+                title_containment=cfg.title_containment,
+            )
+        )
+
+    async def prune(self) -> int:
+        """Drop articles past ``[dedup] retention`` with their sketches; stories and alerts stay."""
+        before = datetime.now(UTC) - timedelta(seconds=self.settings.dedup.retention)
+        async with self.sessions.begin() as session:
+            removed = await prune_articles(session, before)
+        if removed:
+            log.info("retention removed=%d before=%s", removed, before.isoformat())
+        return removed
+
     def scanner(
         self, drop: DropSettings, source_id: int | None = None, *, quarantine: bool = True
     ) -> DropScanner:
@@ -74,6 +102,7 @@ class Runtime:
             source_id=source_id if source_id is not None else self.drop_ids[drop.name],
             sessions=self.sessions,
             matcher=lambda: self.matcher,
+            decider=lambda: self.decider,
         )
 
     def dispatcher(self, stopping: asyncio.Event | None = None) -> FeedDispatcher:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +23,8 @@ from daemon.settings import Settings
 
 log = logging.getLogger("newswatch.daemon")
 DELIVER_JOB = "deliver"
+RETENTION_JOB = "retention"
+RETENTION_INTERVAL = 3600.0
 POLL_JOB = "poll"
 
 
@@ -76,6 +78,7 @@ class Daemon:
             self._dispatcher = runtime.dispatcher(self.stopping)
             self._add(POLL_JOB, self._poll_job(self._dispatcher), self.settings.polling.tick, now)
         self._add(DELIVER_JOB, runtime.worker.run_once, self.settings.daemon.delivery_interval, now)
+        self._add(RETENTION_JOB, runtime.prune, RETENTION_INTERVAL, now + timedelta(minutes=1))
 
     def _add(
         self, job_id: str, func: Callable[[], Awaitable[Any]], seconds: float, first: datetime

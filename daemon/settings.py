@@ -110,7 +110,17 @@ class PollingSettings(_Strict):
     full_text_limit: int = Field(default=20, ge=0, le=1000)
 
 
+class StorySettings(_Strict):
+    """``[dedup]``: how near-duplicates are grouped into stories, and how long articles stay."""
+
+    threshold: float = Field(default=0.30, gt=0.0, le=1.0)
+    window: Duration = 3 * 86400.0
+    retention: Duration = 90 * 86400.0
+    title_containment: float = Field(default=0.5, gt=0.0, le=1.0)
+
+
 _TABLES: dict[str, type[BaseModel]] = {
+    "dedup": StorySettings,
     "daemon": DaemonSettings,
     "delivery": DeliverySettings,
     "polling": PollingSettings,
@@ -125,6 +135,7 @@ class Settings(_Strict):
     daemon: DaemonSettings
     delivery: DeliverySettings
     polling: PollingSettings = Field(default_factory=PollingSettings)
+    dedup: StorySettings = Field(default_factory=StorySettings)
     feeds: tuple[FeedSettings, ...]
     drops: tuple[DropSettings, ...]
     rules: tuple[Rule, ...]

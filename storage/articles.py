@@ -1,12 +1,15 @@
-"""Articles and the stories they belong to."""
+"""Articles and the stories they belong to.
+
+Which story an article joins is decided above storage (``daemon.dedup``); storage keeps the
+rows, and the unique (source, item_key) constraint still refuses an item stored twice.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ArticleRow, Story, utcnow
@@ -14,13 +17,14 @@ from storage.sql import insert_ignore
 from storage.types import Article
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """What storage decided about an incoming article."""
+class PreviousItem(NamedTuple):
+    """The stored version of an item, for telling an unchanged repeat from an update."""
 
     article_id: int
     story_id: int
-    new_story: bool
+    sketch: bytes | None
+    published: datetime
+    update_count: int
 
 
 def article_values(article: Article) -> dict[str, Any]:
@@ -44,56 +48,75 @@ def article_values(article: Article) -> dict[str, Any]:
     }
 
 
-async def store_article(
-    session: AsyncSession,
-    *,
-    source_id: int,
-    item_key: str,
-    content_hash: str,
-    article: Article,
-    story_id: int | None = None,
-) -> Stored | None:
-    """Insert the article unless (source, item_key) exists; None means "seen before".
-
-    Without an explicit ``story_id`` it joins the story of an article with the same content
-    hash (the same text under another URL or from another source), else starts a story.
-    """
-    values = {
-        "source_id": source_id,
-        "item_key": item_key,
-        "content_hash": content_hash,
-        "story_id": 0,
-        **article_values(article),
-    }
-    existing = await session.execute(
-        select(ArticleRow.id).where(
-            ArticleRow.source_id == source_id, ArticleRow.item_key == item_key
-        )
+async def previous_item(
+    session: AsyncSession, source_id: int, item_key: str
+) -> PreviousItem | None:
+    result = await session.execute(
+        select(
+            ArticleRow.id,
+            ArticleRow.story_id,
+            ArticleRow.sketch,
+            ArticleRow.published,
+            ArticleRow.created_at,
+            ArticleRow.update_count,
+        ).where(ArticleRow.source_id == source_id, ArticleRow.item_key == item_key)
     )
-    if existing.first() is not None:
-        return None
-    new_story = False
-    if story_id is None:
-        story_id = await story_by_content(session, content_hash)
-    if story_id is None:
-        story_id = await create_story(session, article.title)
-        new_story = True
-    else:
-        await touch_story(session, story_id)
-    values["story_id"] = story_id
-    stmt = insert_ignore(session, ArticleRow).values(values)
-    result = await session.execute(stmt.returning(ArticleRow.id))
     row = result.first()
     if row is None:
         return None
-    return Stored(article_id=int(row[0]), story_id=story_id, new_story=new_story)
+    article_id, story_id, sketch, published, created_at, updates = row
+    return PreviousItem(article_id, story_id, sketch, published or created_at, updates)
 
 
-async def story_by_content(session: AsyncSession, content_hash: str) -> int | None:
+async def insert_article(
+    session: AsyncSession,
+    *,
+    source_id: int,
+    story_id: int,
+    item_key: str,
+    content_hash: str | None,
+    canonical_url: str | None,
+    sketch: bytes,
+    article: Article,
+) -> int | None:
+    """The new row's id, or None when a concurrent writer stored the same item first."""
+    values = {
+        "source_id": source_id,
+        "story_id": story_id,
+        "item_key": item_key,
+        "content_hash": content_hash,
+        "canonical_url": canonical_url,
+        "sketch": sketch,
+        **article_values(article),
+    }
+    stmt = insert_ignore(session, ArticleRow).values(values).returning(ArticleRow.id)
+    row = (await session.execute(stmt)).first()
+    return None if row is None else int(row[0])
+
+
+async def update_article(
+    session: AsyncSession,
+    article_id: int,
+    *,
+    content_hash: str | None,
+    canonical_url: str | None,
+    sketch: bytes,
+    article: Article,
+) -> int:
+    """Replace an item's content with its newer version; returns its update count."""
     result = await session.execute(
-        select(ArticleRow.story_id).where(ArticleRow.content_hash == content_hash).limit(1)
+        update(ArticleRow)
+        .where(ArticleRow.id == article_id)
+        .values(
+            content_hash=content_hash,
+            canonical_url=canonical_url,
+            sketch=sketch,
+            update_count=ArticleRow.update_count + 1,
+            **article_values(article),
+        )
+        .returning(ArticleRow.update_count)
     )
-    return result.scalar_one_or_none()
+    return int(result.scalar_one())
 
 
 async def create_story(session: AsyncSession, title: str) -> int:
@@ -103,9 +126,18 @@ async def create_story(session: AsyncSession, title: str) -> int:
     return story.id
 
 
-async def touch_story(session: AsyncSession, story_id: int) -> None:
+async def touch_story(session: AsyncSession, story_id: int, *, added: int = 1) -> None:
     await session.execute(
         update(Story)
         .where(Story.id == story_id)
-        .values(updated_at=utcnow(), article_count=Story.article_count + 1)
+        .values(updated_at=utcnow(), article_count=Story.article_count + added)
     )
+
+
+async def prune_articles(session: AsyncSession, before: datetime) -> int:
+    """Delete articles stored before ``before``; their sketch bands go with them (cascade).
+
+    Stories and alerts stay: the alert history keeps its payload, which holds what was sent.
+    """
+    result = await session.execute(delete(ArticleRow).where(ArticleRow.created_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

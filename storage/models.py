@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -115,8 +116,11 @@ class ArticleRow(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
     item_key: Mapped[str] = mapped_column(String(128))
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary)
+    update_count: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(Text, default="")
     authors: Mapped[list[Any]] = mapped_column(default=list)
     published: Mapped[datetime | None]
@@ -130,6 +134,23 @@ class ArticleRow(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StorySketchBand(Base):
+    """LSH band keys of each article's sketch: near-duplicate lookup by index, never a scan."""
+
+    __tablename__ = "story_sketch_bands"
+    __table_args__ = (
+        Index("ix_story_sketch_bands_key_published", "band_key", "published"),
+        Index("ix_story_sketch_bands_published", "published"),
+    )
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
+    published: Mapped[datetime]
 
 
 class DropFile(Base):
@@ -154,7 +175,11 @@ class AlertRow(Base):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("rule", "story_id", "channel", name="uq_alerts_rule_story_channel"),
+        # Round 0 is the story's alert; an update re-alerts as round N only for rules that
+        # ask for it (on_update = "alert"). Anything else is a repeat the database refuses.
+        UniqueConstraint(
+            "rule", "story_id", "channel", "round", name="uq_alerts_rule_story_channel_round"
+        ),
         Index("ix_alerts_due", "status", "next_attempt_at"),
     )
 
@@ -164,6 +189,7 @@ class AlertRow(Base):
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(256))
+    round: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
