@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--timezone", help="zone for local times in the page, e.g. Europe/Kyiv")
     parse.set_defaults(handler=cmd_parse)
     _add_rule_commands(sub)
+    _add_delivery_commands(sub)
 
     feeds = sub.add_parser("feeds", help="feed status table; import or export OPML")
     feeds.set_defaults(handler=cmd_feeds)
@@ -56,6 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_import.add_argument("file")
     feeds_sub.add_parser("export", help="print the configured feeds as OPML")
     return parser
+
+
+def _add_delivery_commands(sub: Any) -> None:
+    alerts = sub.add_parser("alerts", help="list alerts by status; re-queue them")
+    alerts.add_argument("--status", choices=["pending", "delivered", "dead"])
+    alerts.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
+    alerts.set_defaults(handler=cmd_alerts)
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
+    retry = alerts_sub.add_parser("retry", help="re-queue alerts by id, or every dead one")
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID")
+    retry.add_argument("--dead", action="store_true", help="re-queue every dead alert")
+
+    channels = sub.add_parser("channels", help="channel state; send a test alert; re-enable")
+    channels.set_defaults(handler=cmd_channels)
+    channels_sub = channels.add_subparsers(dest="channels_command", metavar="ACTION")
+    test = channels_sub.add_parser("test", help="send a sample alert, print the answer")
+    test.add_argument("name")
+    enable = channels_sub.add_parser("enable", help="re-enable a channel disabled by a 410")
+    enable.add_argument("name")
 
 
 def _add_rule_commands(sub: Any) -> None:
@@ -121,6 +141,24 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from daemon.parse.command import main as parse_main
 
     return parse_main(args.file, args.timezone)
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from daemon.commands import alerts
+
+    if args.alerts_command == "retry":
+        return alerts.retry(_load(args), args.ids, args.dead)
+    return alerts.list_alerts(_load(args), args.status, args.limit)
+
+
+def cmd_channels(args: argparse.Namespace) -> int:
+    from daemon.commands import channels
+
+    if args.channels_command == "test":
+        return channels.test(_load(args), args.name)
+    if args.channels_command == "enable":
+        return channels.enable(_load(args), args.name)
+    return channels.status(_load(args))
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
