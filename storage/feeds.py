@@ -14,12 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ArticleRow, Source, utcnow
 from storage.sql import insert_ignore, is_postgres
 
 FEED = "feed"
+# Deadlock and serialization failure: the transaction lost a race and may simply run again.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
 # Columns a poll result sets, every time, so results batch into one executemany.
 STATE_COLUMNS = (
@@ -235,3 +238,10 @@ async def list_feeds(session: AsyncSession) -> list[FeedStatus]:
         )
         for row in result.scalars()
     ]
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """True when the database aborted a transaction only because another one raced it (two
+    feeds storing copies of one story at once update the same story row)."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in TRANSIENT_SQLSTATES or "deadlock detected" in str(exc.orig)

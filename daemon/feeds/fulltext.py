@@ -27,7 +27,8 @@ def is_thin(article: Article) -> bool:
 
 
 def wanted_pages(articles: list[Article], known: Collection[str], limit: int) -> list[int]:
-    """Indices of the new, thin entries whose pages are worth fetching, at most ``limit``."""
+    """Indices of the thin entries not in ``known`` whose pages are worth fetching, at most
+    ``limit`` (politeness: a feed that suddenly lists 500 teasers costs 20 page loads)."""
     picked = [i for i, a in enumerate(articles) if is_thin(a) and item_key(a) not in known]
     return picked[:limit]
 

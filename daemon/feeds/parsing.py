@@ -25,6 +25,7 @@ from storage.types import Article
 log = logging.getLogger("newswatch.feeds")
 T = TypeVar("T")
 PARSE_TIMEOUT = 120.0
+WORKER_NICENESS = 10
 
 
 def parse_feed_job(data: bytes, source: str, zone: ZoneInfo | None) -> ParsedFeed:
@@ -38,6 +39,12 @@ def parse_page_job(data: bytes, url: str, source: str, zone: ZoneInfo | None) ->
     except ParseError:
         return None
     return articles[0] if articles else None
+
+
+def _yield_to_the_loop() -> None:
+    """Workers run at a lower priority: with every core parsing, the event loop (fetches,
+    timeouts, the database) must still get the CPU the moment it needs it."""
+    os.nice(WORKER_NICENESS)
 
 
 def worker_count(setting: int) -> int:
@@ -59,7 +66,9 @@ class ParsePool:
             if self.processes > 0:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["daemon.parse", "daemon.feeds.parsing"])
-                self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    self.processes, mp_context=context, initializer=_yield_to_the_loop
+                )
             else:
                 self._executor = ThreadPoolExecutor(2, thread_name_prefix="newswatch-parse")
         return self._executor

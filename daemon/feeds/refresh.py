@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.match import Matcher
@@ -33,7 +34,7 @@ from daemon.feeds.schedule import (
     publishing_gap,
     retry_after_delay,
 )
-from daemon.ingest import ingest_articles, item_key
+from daemon.ingest import IngestResult, ingest_articles, item_key
 from daemon.parse import ParsedFeed
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
@@ -41,6 +42,7 @@ from storage.types import Article
 
 log = logging.getLogger("newswatch.feeds")
 THROTTLED = frozenset({429, 503})
+STORE_ATTEMPTS = 4
 
 
 @dataclass(slots=True)
@@ -150,9 +152,17 @@ class Refresher:
         return await self._store(job, response, parsed, digest)
 
     async def _store(self, job: Job, response: Response, parsed: ParsedFeed, digest: str) -> Polled:
-        articles = parsed.articles
+        articles = await self._fresh(job, parsed.articles)
         if job.feed.full_text and articles:
-            articles = await self._full_text(job, articles)
+            indices = wanted_pages(articles, (), self.polling.full_text_limit)
+            articles = await add_full_text(
+                articles,
+                indices,
+                fetcher=self.fetcher,
+                parser=self.parser,
+                source=job.state.name,
+                zone=job.zone,
+            )
         ttl = parsed.ttl_minutes * 60.0 if parsed.ttl_minutes else None
         result = st.Success(
             status=st.OK,
@@ -164,38 +174,49 @@ class Refresher:
             warning=parsed.bozo_error,
             moved_to=response.moved_to,
         )
-        bounds = self.bounds(job.feed)
-        async with self.store_slots, self.sessions.begin() as session:
-            outcome = await ingest_articles(
-                session, source_id=job.state.id, articles=articles, matcher=self.matcher()
-            )
-            result = dataclasses.replace(result, new_items=outcome.new)
-            values = st.after_success(job.state, bounds, self.clock(), result)
-            await store.record_results(session, self.owner, [values])
+        outcome = await self._commit(job, articles, result)
         level = logging.INFO if outcome.new else logging.DEBUG
         log.log(
             level,
             "polled source=%s status=200 entries=%d new=%d alerts=%d",
             job.state.name,
-            len(articles),
+            len(parsed.articles),
             outcome.new,
             len(outcome.alert_ids),
         )
         return Polled(None, outcome.new, alert_ids=outcome.alert_ids)
 
-    async def _full_text(self, job: Job, articles: list[Article]) -> list[Article]:
+    async def _commit(self, job: Job, articles: list[Article], result: st.Success) -> IngestResult:
+        """Articles, alerts and the feed's new state in one transaction, retried when the
+        database aborts it for a race (deadlock) rather than for a fault."""
+        bounds = self.bounds(job.feed)
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                async with self.store_slots, self.sessions.begin() as session:
+                    outcome = await ingest_articles(
+                        session, source_id=job.state.id, articles=articles, matcher=self.matcher()
+                    )
+                    done = dataclasses.replace(result, new_items=outcome.new)
+                    values = st.after_success(job.state, bounds, self.clock(), done)
+                    await store.record_results(session, self.owner, [values])
+                return outcome
+            except DBAPIError as exc:
+                if attempt == STORE_ATTEMPTS or not store.is_transient(exc):
+                    raise
+                log.info(
+                    "store retried source=%s attempt=%d: %s", job.state.name, attempt, exc.orig
+                )
+                await asyncio.sleep(0.05 * attempt * (1 + self.rand()))
+        raise AssertionError("unreachable")
+
+    async def _fresh(self, job: Job, articles: list[Article]) -> list[Article]:
+        """Entries not stored yet, found in one query: a poll usually brings a few new items
+        among many known ones, and storage need not be asked about each. Storage's unique
+        key still decides in the end, so a race with another replica stores nothing twice."""
         keys = [item_key(a) for a in articles]
         async with self.sessions() as session:
             known = await store.known_item_keys(session, job.state.id, keys)
-        indices = wanted_pages(articles, known, self.polling.full_text_limit)
-        return await add_full_text(
-            articles,
-            indices,
-            fetcher=self.fetcher,
-            parser=self.parser,
-            source=job.state.name,
-            zone=job.zone,
-        )
+        return [a for a, key in zip(articles, keys, strict=True) if key not in known]
 
     def _succeeded(self, job: Job, response: Response, status: str, digest: str | None) -> Polled:
         result = st.Success(

@@ -1,0 +1,368 @@
+"""Poll cycle cost against a bare aiohttp fetch loop over the same feeds, in the same run.
+
+A separate server process serves N RSS feeds spread over several loopback hosts
+(127.0.0.1, 127.0.0.2, …). Each "bump" publishes 5 new items in every feed and changes its
+ETag. Two cycles are measured, each beside its floor:
+
+- 200: every feed has new items. Floor: a bare loop GETting every feed (no parsing, no
+  storage). The daemon cycle also parses and stores, so it is expected to be parse-bound;
+  the CPU figure shows how many cores it kept busy.
+- 304: nothing changed. Floor: a bare loop sending If-None-Match. Target: within 1.5x.
+
+Throughout, a 10 ms ticker measures the worst event-loop lag (target < 100 ms), and the
+resident memory of the daemon process and its parser workers is sampled.
+
+    .venv/bin/python bench/poll.py [--feeds 2000] [--hosts 50] [--items 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from daemon.feeds.poll import FeedDispatcher  # noqa: E402
+from daemon.runtime import Runtime  # noqa: E402
+from daemon.settings import load_settings  # noqa: E402
+from storage.feeds import make_all_due  # noqa: E402
+
+NEW_PER_BUMP = 5
+WORDS = [
+    "council",
+    "harbour",
+    "ferry",
+    "road",
+    "bridge",
+    "school",
+    "market",
+    "river",
+    "festival",
+    "clinic",
+    "station",
+    "library",
+    "orchard",
+    "weather",
+    "budget",
+    "repairs",
+    "volunteers",
+    "mayor",
+    "residents",
+    "schedule",
+    "contractor",
+    "season",
+]
+
+
+# ---------------------------------------------------------------- the server process
+
+
+def feed_body(index: int, version: int, items: int) -> bytes:
+    newest = version * NEW_PER_BUMP + items
+    parts = [
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>",
+        f"<title>Bench feed {index}</title><link>http://bench.example/{index}</link>",
+    ]
+    for n in range(newest, newest - items, -1):
+        words = " ".join(WORDS[(n * 7 + k * index) % len(WORDS)] for k in range(60))
+        words = f"Report {n} from town {index}: {words}"
+        minute = n % 60
+        parts.append(
+            f"<item><title>Item {n} of feed {index}: {WORDS[n % len(WORDS)]} news</title>"
+            f"<link>http://bench.example/{index}/{n}</link><guid>b-{index}-{n}</guid>"
+            f"<pubDate>Mon, 02 Mar 2026 {n % 24:02d}:{minute:02d}:00 +0000</pubDate>"
+            f"<description>&lt;p&gt;{words}.&lt;/p&gt;&lt;p&gt;{words[::-1]}.&lt;/p&gt;"
+            "</description></item>"
+        )
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+def serve(port: int, hosts: int, items: int) -> None:
+    version = 0
+    cache: dict[tuple[int, int], bytes] = {}
+
+    async def handle_feed(request: web.Request) -> web.Response:
+        index = int(request.match_info["index"])
+        etag = f'"{index}-{version}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        key = (index, version)
+        if key not in cache:
+            cache[key] = feed_body(index, version, items)
+        return web.Response(
+            body=cache[key], headers={"ETag": etag, "Content-Type": "application/rss+xml"}
+        )
+
+    async def bump(request: web.Request) -> web.Response:
+        nonlocal version
+        version += 1
+        cache.clear()
+        return web.Response(text=str(version))
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/feed/{index}", handle_feed)
+        app.router.add_post("/_bump", bump)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        for host in range(1, hosts + 1):
+            await web.TCPSite(runner, f"127.0.0.{host}", port, backlog=1024).start()
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Monitor:
+    """Worst loop lag and peak memory (this process plus its parser workers)."""
+
+    lag: float = 0.0
+    rss_self: int = 0
+    rss_total: int = 0
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def _run(self) -> None:
+        me = psutil.Process()
+        loop = asyncio.get_running_loop()
+        samples = 0
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            self.lag = max(self.lag, loop.time() - before - 0.01)
+            samples += 1
+            if samples % 10 == 0:
+                own = me.memory_info().rss
+                kids = sum(_rss(child) for child in me.children(recursive=True))
+                self.rss_self = max(self.rss_self, own)
+                self.rss_total = max(self.rss_total, own + kids)
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[Monitor]:
+        self.lag = 0.0
+        self._task = asyncio.create_task(self._run())
+        try:
+            yield self
+        finally:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return int(process.memory_info().rss)
+    except psutil.Error:
+        return 0
+
+
+def cpu_seconds() -> float:
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += sum(child.cpu_times()[:2])
+    return total
+
+
+@dataclass
+class Phase:
+    seconds: float
+    lag: float
+    cores: float
+
+
+async def measure(monitor: Monitor, work: Callable[[], Awaitable[Any]]) -> Phase:
+    cpu = cpu_seconds()
+    async with monitor.watching():
+        started = time.perf_counter()
+        await work()
+        elapsed = time.perf_counter() - started
+    return Phase(elapsed, monitor.lag, (cpu_seconds() - cpu) / elapsed)
+
+
+async def bare_fetch(urls: list[str], concurrency: int, etags: dict[str, str] | None) -> int:
+    """The floor: GET every URL with the same concurrency, read the body, nothing else."""
+    slots = asyncio.Semaphore(concurrency)
+    statuses: list[int] = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(url: str) -> None:
+            headers = {"If-None-Match": etags[url]} if etags else {}
+            async with slots, session.get(url, headers=headers) as response:
+                await response.read()
+                statuses.append(response.status)
+
+        await asyncio.gather(*(one(u) for u in urls))
+    return sum(1 for s in statuses if s == (304 if etags else 200))
+
+
+# ---------------------------------------------------------------- the run
+
+
+def write_settings(folder: Path, urls: list[str], args: argparse.Namespace) -> Path:
+    feeds = "".join(f'\n[[feeds]]\nname = "bench-{i}"\nurl = "{u}"\n' for i, u in enumerate(urls))
+    path = folder / "settings.toml"
+    path.write_text(
+        f"""
+[daemon]
+database = "{args.database or f"sqlite+aiosqlite:///{folder / 'bench.db'}"}"
+log_level = "WARNING"
+
+[polling]
+concurrency = {args.concurrency}
+per_host_concurrency = {args.per_host}
+per_host_delay = "0s"
+batch_size = 500
+parse_processes = {args.processes}
+
+[[rules]]
+name = "bench"
+keywords = ["earthquake"]
+channels = ["log"]
+
+[channels.log]
+type = "file"
+path = "alerts.jsonl"
+{feeds}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def run(args: argparse.Namespace, port: int) -> None:
+    urls = [f"http://127.0.0.{1 + i % args.hosts}:{port}/feed/{i}" for i in range(args.feeds)]
+    etags: dict[str, str] = {}
+    bump_url = f"http://127.0.0.1:{port}/_bump"
+    monitor = Monitor()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(write_settings(Path(folder), urls, args))
+        runtime = await Runtime.open(settings)
+        dispatcher = FeedDispatcher(settings, runtime.sessions, lambda: runtime.matcher)
+        await dispatcher.warm_up()
+
+        async def cycle() -> None:
+            async with runtime.sessions.begin() as session:
+                await make_all_due(session)
+            result = await dispatcher.tick()
+            assert result.polled == len(urls) and not result.failed, result
+
+        async def bump() -> int:
+            async with aiohttp.ClientSession() as session, session.post(bump_url) as response:
+                version = int(await response.text())
+            etags.update({u: f'"{i}-{version}"' for i, u in enumerate(urls)})
+            return version
+
+        try:
+            first = await measure(monitor, cycle)
+            await bump()
+            bare200 = await measure(monitor, lambda: bare_fetch(urls, args.concurrency, None))
+            daemon200 = await measure(monitor, cycle)
+            bare304 = await measure(monitor, lambda: bare_fetch(urls, args.concurrency, etags))
+            daemon304 = await measure(monitor, cycle)
+        finally:
+            await dispatcher.close()
+            await runtime.close()
+    report(args, first, bare200, daemon200, bare304, daemon304, monitor)
+
+
+def report(args: argparse.Namespace, first: Phase, *phases: Phase | Monitor) -> None:
+    bare200, daemon200, bare304, daemon304, monitor = phases
+    assert isinstance(monitor, Monitor)
+    rows = [
+        ("first poll (all new)", None, first),
+        ("200 with new items", bare200, daemon200),
+        ("304 not modified", bare304, daemon304),
+    ]
+    print(
+        f"feeds={args.feeds} hosts={args.hosts} items/feed={args.items} "
+        f"concurrency={args.concurrency} per_host={args.per_host} "
+        f"parse_processes={args.processes} cores={os.cpu_count()} "
+        f"database={(args.database or 'sqlite').split(':')[0]}"
+    )
+    print(f"{'cycle':22} {'bare s':>8} {'daemon s':>9} {'ratio':>6} {'lag ms':>7} {'cores':>6}")
+    for name, bare, daemon in rows:
+        assert isinstance(daemon, Phase)
+        bare_s = f"{bare.seconds:8.2f}" if isinstance(bare, Phase) else f"{'-':>8}"
+        ratio = f"{daemon.seconds / bare.seconds:6.2f}" if isinstance(bare, Phase) else f"{'-':>6}"
+        print(
+            f"{name:22} {bare_s} {daemon.seconds:9.2f} {ratio} "
+            f"{daemon.lag * 1000:7.1f} {daemon.cores:6.2f}"
+        )
+    worst = max(p.lag for p in (first, *phases[:4]) if isinstance(p, Phase))
+    print(f"worst event-loop lag: {worst * 1000:.1f} ms (target < 100 ms)")
+    print(
+        f"peak RSS: daemon {monitor.rss_self / 1e6:.0f} MB, "
+        f"with parser workers {monitor.rss_total / 1e6:.0f} MB"
+    )
+    assert isinstance(bare304, Phase) and isinstance(daemon304, Phase)
+    print(f"304 cycle / bare 304 loop: {daemon304.seconds / bare304.seconds:.2f}x (target <= 1.5x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--items", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--per-host", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=-1, help="parser workers (-1: cores)")
+    parser.add_argument("--database", help="SQLAlchemy URL of an EMPTY database (default: SQLite)")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.hosts, args.items)
+        return
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(port),
+            "--hosts",
+            str(args.hosts),
+            "--items",
+            str(args.items),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        asyncio.run(run(args, port))
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+if __name__ == "__main__":
+    main()
