@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 GROW, SHRINK = 1.5, 0.5
 # The fraction of a back-off delay that jitter may take away (never adds: the cap holds).
 JITTER = 0.25
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +44,10 @@ class Bounds:
         with ``min_interval``/``max_interval`` it adapts between them."""
         if interval is not None and min_interval is None and max_interval is None:
             return cls(interval, interval, interval)
-        low = min_interval if min_interval is not None else min(default_min, interval or 1e18)
-        high = max_interval if max_interval is not None else max(default_max, interval or 0.0)
+        # A default never overrides what the user wrote: it gives way to their other values.
+        given = [v for v in (interval, min_interval, max_interval) if v is not None]
+        low = min_interval if min_interval is not None else min([default_min, *given])
+        high = max_interval if max_interval is not None else max([default_max, *given])
         high = max(high, low)
         start = interval if interval is not None else default_interval
         return cls(_clamp(start, low, high), low, high)
@@ -112,7 +114,7 @@ def is_broken(first_error_at: datetime | None, now: datetime, broken_after: floa
 
 
 def parse_max_age(headers: Mapping[str, str]) -> float | None:
-    """``Cache-Control: max-age`` (or ``s-maxage``) in seconds; ``no-store`` etc. say nothing."""
+    """``Cache-Control: max-age`` in seconds (``s-maxage`` is for shared caches, not us)."""
     match = _MAX_AGE.search(headers.get("Cache-Control", ""))
     return float(match.group(1)) if match else None
 

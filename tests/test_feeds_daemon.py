@@ -1,0 +1,78 @@
+"""``newswatch run`` as a subprocess polls a local feed and alerts through a webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import DaemonProcess, Receiver, toml_str
+from tests.test_feeds_server import FeedServer, document, feed_bytes
+
+
+async def polled(server: FeedServer, path: str, times: int) -> None:
+    deadline = time.monotonic() + 20.0
+    while len(server.seen(path)) < times:
+        assert time.monotonic() < deadline, f"{path} polled {len(server.seen(path))} times"
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    running = await FeedServer().start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_daemon_polls_a_feed_and_alerts_once(
+    tmp_path: Path, database_url: str, receiver: Receiver, server: FeedServer
+) -> None:
+    server.routes["/rss"] = document(feed_bytes("rss2.xml"), etag='"lake-1"')
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        f"""
+[daemon]
+database = {toml_str(database_url)}
+delivery_interval = "0.5s"
+
+[polling]
+tick = "0.3s"
+per_host_delay = "0s"
+parse_processes = 1
+
+[[feeds]]
+name = "Lakeside Courier"
+url = {toml_str(server.url("/rss"))}
+interval = "1s"
+
+[[rules]]
+name = "Ferries"
+keywords = ["ferry"]
+channels = ["desk"]
+
+[channels.desk]
+type = "webhook"
+url = {toml_str(receiver.url)}
+""",
+        encoding="utf-8",
+    )
+    daemon = await DaemonProcess(settings).start()
+    try:
+        [request] = await receiver.wait_for(1)
+        payload = request.json()
+        assert payload["rule"] == "Ferries"
+        assert payload["article"]["title"].startswith("Ferry service to Pine Island")
+        assert payload["article"]["source"] == "Lakeside Courier"
+        await polled(server, "/rss", 3)
+        assert server.seen("/rss")[-1].headers.get("If-None-Match") == '"lake-1"'
+        assert len(receiver.requests) == 1
+    finally:
+        code = await daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.log()
+    assert " feeds=1 " in daemon.log()
