@@ -177,7 +177,7 @@ def _rss(process: psutil.Process) -> int:
 
 def cpu_seconds() -> float:
     me = psutil.Process()
-    total = sum(me.cpu_times()[:2])
+    total = float(sum(me.cpu_times()[:2]))
     for child in me.children(recursive=True):
         with contextlib.suppress(psutil.Error):
             total += sum(child.cpu_times()[:2])
