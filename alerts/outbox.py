@@ -30,6 +30,7 @@ from storage import channels as channel_state
 from storage.models import AlertBatch, AlertRow, utcnow
 
 log = logging.getLogger("newswatch.deliver")
+Attempt = tuple[Outbound, str, "DeliveryError | None"]
 
 
 def next_delay(attempts: int, schedule: Sequence[float], retry_after: float | None) -> float | None:
@@ -99,7 +100,9 @@ class DeliveryWorker:
             results = await asyncio.gather(
                 *(self._alert(row) for row in rows), *(self._batch(b) for b in due_batches)
             )
-            sent += sum(results)
+            settled = [r for r in results if isinstance(r, tuple)]
+            await self._settle(settled)
+            sent += len(settled) + sum(r is True for r in results)
 
     async def _claim(self) -> tuple[list[AlertRow], list[AlertBatch]]:
         async with self.sessions.begin() as session:
@@ -115,8 +118,8 @@ class DeliveryWorker:
             )
         return rows, due_batches
 
-    async def _alert(self, row: AlertRow) -> bool:
-        """Send one alert, or hold it for its channel's next batch; True when sent."""
+    async def _alert(self, row: AlertRow) -> Attempt | None:
+        """Send one alert, or hold it for its channel's next batch (None)."""
         async with self._limit:
             flow = self.flows.get(row.channel)
             hold = flow.admit(utcnow()) if flow is not None else None
@@ -129,16 +132,28 @@ class DeliveryWorker:
                     "held alert_id=%s rule=%r channel=%s reason=%s batch=%s until=%s",
                     *(row.id, row.rule, row.channel, hold.reason, batch_id, hold.until),
                 )
-                return False
+                return None
             message = outbound(row)
             receipt, error = await self._send(message)
-            async with self.sessions.begin() as session:
-                if error is None:
-                    await outbox.mark_delivered(session, row.id, self.owner, receipt)
-                else:
+            return message, receipt, error
+
+    async def _settle(self, attempts: Sequence[Attempt]) -> None:
+        """Record a round's single-alert outcomes in one transaction.
+
+        One commit per round instead of one per alert keeps writers from queueing on the
+        database lock; a crash before it only means the round's alerts are sent again.
+        """
+        if not attempts:
+            return
+        delivered = [(m.alert_id, receipt) for m, receipt, error in attempts if error is None]
+        async with self.sessions.begin() as session:
+            await outbox.mark_delivered_many(session, self.owner, delivered)
+            for message, _, error in attempts:
+                if error is not None:
                     when = await self._failed(session, message, error)
-                    await outbox.mark_failed(session, row.id, self.owner, str(error), when)
-            return True
+                    await outbox.mark_failed(
+                        session, message.alert_id, self.owner, str(error), when
+                    )
 
     async def _batch(self, batch: AlertBatch) -> bool:
         async with self._limit:

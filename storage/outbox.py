@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AlertBatch, AlertRow, utcnow
@@ -129,6 +129,30 @@ async def mark_delivered(session: AsyncSession, alert_id: int, owner: str, recei
             lease_until=None,
         )
     )
+
+
+async def mark_delivered_many(
+    session: AsyncSession, owner: str, receipts: Sequence[tuple[int, str]]
+) -> None:
+    """Settle a round's deliveries with one statement executed for many rows (executemany)."""
+    if not receipts:
+        return
+    table = cast(Table, AlertRow.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
+        .values(
+            status=DELIVERED,
+            attempts=table.c.attempts + 1,
+            delivered_at=utcnow(),
+            receipt=bindparam("b_receipt"),
+            last_error=None,
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+    params = [{"b_id": alert_id, "b_receipt": receipt[:2000]} for alert_id, receipt in receipts]
+    await session.execute(stmt, params)
 
 
 async def mark_failed(
