@@ -108,6 +108,8 @@ class _View:
     body_base: int
     lead_end: int
     mentions: list[Mention] = field(default_factory=list)
+    # Many rules fire on the same places of one article: build each excerpt once.
+    excerpts: dict[tuple[tuple[int, int], ...], str] = field(default_factory=dict)
 
 
 def needs_gazetteer(rules: Sequence[Rule]) -> bool:
@@ -133,9 +135,35 @@ class Matcher:
         if problems:
             raise RuleErrors(problems)
         self._queries: RuleMatcher = compile_rules(queries)
+        self._by_name = {c.rule.name: i for i, c in enumerate(self._compiled)}
+        self._by_region, self._everywhere = _region_index(self._compiled)
 
     def match(self, article: Article) -> list[RuleHit]:
-        return [r for _, r in self.explain(article) if isinstance(r, RuleHit)]
+        """Hits of the rules that fire; only rules with a query hit or a place are looked at."""
+        view = self._view(article)
+        scan = self._queries.scan(view.doc)
+        fired = set(self._queries.matching(scan))
+        candidates = self._candidates(view, fired)
+        hits = []
+        for index in sorted(candidates):
+            verdict = self._evaluate(self._compiled[index], view, scan, fired)
+            if isinstance(verdict, RuleHit):
+                hits.append(verdict)
+        return hits
+
+    def _candidates(self, view: _View, fired: set[str]) -> set[int]:
+        """Rules worth evaluating: a query hit where a query is needed, a place inside the
+        rule's regions where regions are needed; everything else cannot fire."""
+        placed = set(self._everywhere)
+        for mention in view.mentions:
+            for key in (mention.place.id, *mention.place.chain):
+                placed.update(self._by_region.get(key, ()))
+        candidates = {i for i in placed if not self._compiled[i].has_query}
+        for name in fired:
+            index = self._by_name[name]
+            if self._compiled[index].regions is None or index in placed:
+                candidates.add(index)
+        return candidates
 
     def explain(self, article: Article) -> list[tuple[Rule, RuleHit | str]]:
         """Every enabled rule with its hit, or the reason it did not fire."""
@@ -174,6 +202,22 @@ class Matcher:
 
     def _has_regions(self) -> bool:
         return any(c.regions is not None for c in self._compiled)
+
+
+def _region_index(compiled: list[_Compiled]) -> tuple[dict[str, list[int]], set[int]]:
+    """Rules by the place ids and codes that can satisfy them, and the rules any text may fire
+    (only ``exclude_regions``: "anywhere but there")."""
+    by_region: dict[str, list[int]] = {}
+    everywhere: set[int] = set()
+    for index, item in enumerate(compiled):
+        if item.regions is None:
+            continue
+        if not item.regions.regions:
+            everywhere.add(index)
+        for place in item.regions.regions:
+            for key in {place.id, place.code} - {None}:
+                by_region.setdefault(str(key), []).append(index)
+    return by_region, everywhere
 
 
 def _rule_query(index: int, rule: Rule, problems: list[RuleProblem]) -> Query | None:
@@ -227,13 +271,20 @@ def _judge(rule: Rule, view: _View, terms: list[Hit], places: list[Mention]) -> 
         return f"{len(evidence)} mentions, fewer than min_mentions = {rule.min_mentions}"
     if score < rule.min_score:
         return f"score {score:g} is below min_score = {rule.min_score:g}"
-    marks = [
-        Hit(term=e.term or e.place, field=e.field, start=e.start, end=e.end, text=e.text)
-        for e in evidence
-        if e.start >= 0
-    ]
-    excerpt = snippet(view.text, marks) if marks else snippet(view.text, [])
-    return RuleHit(rule, tuple(evidence), excerpt, score)
+    return RuleHit(rule, tuple(evidence), _excerpt(view, evidence), score)
+
+
+def _excerpt(view: _View, evidence: list[Evidence]) -> str:
+    placed = [e for e in evidence if e.start >= 0]
+    key = tuple((e.start, e.end) for e in placed)
+    found = view.excerpts.get(key)
+    if found is None:
+        marks = [
+            Hit(term=e.term or e.place, field=e.field, start=e.start, end=e.end, text=e.text)
+            for e in placed
+        ]
+        found = view.excerpts[key] = snippet(view.text, marks)
+    return found
 
 
 def _term_evidence(view: _View, hit: Hit) -> Evidence:

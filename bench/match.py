@@ -3,7 +3,9 @@
 Run from the repository root: ``.venv/bin/python bench/match.py``.
 
 Prints, for one ~5 KB article, the median time of matching it against 10, 1,000 and 10,000
-rules (mixed realistic queries), against a floor measured in the same run: reading the
+rules: first the query automaton alone, then rules as the daemon runs them (70% queries, 30%
+regions, through ``alerts.match.Matcher``) with the gazetteer's build/load time and memory;
+each against a floor measured in the same run: reading the
 article once (tokenising and folding it, the least any matcher must do). Targets: 10,000 rules
 cost at most 3x what 10 cost, and every median stays under 5 ms.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import itertools
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pycountry
 
 from alerts import textnorm
+from alerts.match import Matcher
 from alerts.query import Document, Query, RuleMatcher, compile_rules, parse_query
+from alerts.regions import Gazetteer
+from alerts.rules import Rule
+from storage.types import Article
 
 SIZES = (10, 1_000, 10_000)
 REPEAT = 301
@@ -166,16 +173,99 @@ def queries(count: int) -> dict[str, Query]:
     return {f"rule {i}": parse_query(random_query(rng, place)) for i in range(count)}
 
 
-# ---- REGIONS HOOK ---------------------------------------------------------------------------
-# Region rules plug in here: return ``count`` rule specs such as
-# ``{"name": "r1", "regions": ["Belgorod Oblast"], "exclude_regions": []}``; ``match_cost``
-# then builds the region matcher beside the query matcher and times both together. Until the
-# gazetteer lands, no region rules are mixed in and the figures are for queries alone.
+# ---- Rules as the daemon runs them: queries and regions through alerts.match.Matcher ------
 REGION_SHARE = 0.3
+HOT_REGIONS = ["Ukraine", "RU-BEL", "RU-KRS", "Kharkiv Oblast", "Donetsk Oblast", "Russia"]
+CACHE = Path(__file__).resolve().parents[1] / "data" / "cache"
 
 
-def region_rule_specs(count: int) -> list[Mapping[str, object]]:
-    return []
+def region_names(gazetteer: Gazetteer) -> list[str]:
+    """Hot regions first, then every country and subdivision code the gazetteer knows."""
+    codes = sorted({p.code for p in gazetteer.places if p.code} - set(HOT_REGIONS))
+    return HOT_REGIONS + codes
+
+
+def daemon_rules(count: int, gazetteer: Gazetteer) -> list[Rule]:
+    """``count`` rules: 70% queries, 30% regions (half of those also with a topic query)."""
+    rng = random.Random(SEED + count)
+    names, regions = places(), region_names(gazetteer)
+    weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(names))))
+    region_weights = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(regions))))
+    rules = []
+    for i in range(count):
+        fields: dict[str, object] = {"name": f"rule {i}", "channels": ["log"]}
+        if rng.random() < REGION_SHARE:
+            fields["regions"] = [rng.choices(regions, cum_weights=region_weights)[0]]
+            if rng.random() < 0.5:
+                fields["query"] = " OR ".join(rng.sample(TOPICS, 3))
+        else:
+            fields["query"] = random_query(rng, lambda: rng.choices(names, cum_weights=weights)[0])
+        rules.append(Rule.model_validate(fields))
+    return rules
+
+
+def as_article(doc: Document) -> Article:
+    return Article(
+        title=doc.title, body=doc.body.split("\n\n"), tags=list(doc.tags), source=doc.source
+    )
+
+
+def gazetteer_figures() -> tuple[Gazetteer, float | None]:
+    """Load the cached gazetteer, building it first (timed) if there is no cache yet."""
+    built = None
+    if not any(CACHE.glob("*")):
+        started = time.perf_counter()
+        Gazetteer.load(CACHE)
+        built = time.perf_counter() - started
+    return Gazetteer.load(CACHE), built
+
+
+def cold_load() -> tuple[float, float]:
+    """Seconds and MB of RSS to load the cached gazetteer in a fresh process."""
+    code = (
+        "import time, psutil; from pathlib import Path; from alerts.regions import Gazetteer;"
+        "p = psutil.Process(); before = p.memory_info().rss; t = time.perf_counter();"
+        f"Gazetteer.load(Path({str(CACHE)!r}));"
+        "print(time.perf_counter() - t, (p.memory_info().rss - before) / 2**20)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    seconds, megabytes = done.stdout.split()
+    return float(seconds), float(megabytes)
+
+
+def daemon_section(docs: Mapping[str, Document]) -> None:
+    gazetteer, built = gazetteer_figures()
+    seconds, megabytes = cold_load()
+    if built is not None:
+        print(f"gazetteer: built in {built:.1f} s")
+    print(
+        f"gazetteer: {len(gazetteer.places):,} places; cached load {seconds:.2f} s "
+        f"(target < 2 s), +{megabytes:.0f} MB RSS\n"
+    )
+    sample = as_article(docs["hot places"])
+    floor = median_ms(lambda: gazetteer.find(sample.text))
+    print(f"floor (one gazetteer pass over the article): {floor:.3f} ms")
+    medians: dict[int, dict[str, float]] = {}
+    for size in SIZES:
+        started = time.perf_counter()
+        matcher = Matcher(daemon_rules(size, gazetteer), gazetteer)
+        build = time.perf_counter() - started
+        medians[size] = {}
+        for label, doc in docs.items():
+            item = as_article(doc)
+            medians[size][label] = median_ms(lambda m=matcher, a=item: m.match(a))
+            fired = len(matcher.match(item))
+            print(
+                f"{size:>6} rules (compiled in {build:.2f} s)  {label:<15} {fired:>5} fire  "
+                f"median {medians[size][label]:6.3f} ms ({medians[size][label] / floor:4.1f}x)"
+            )
+    small, large = SIZES[0], SIZES[-1]
+    for label in docs:
+        ratio = medians[large][label] / medians[small][label]
+        print(f"{label:<15} {large:,}/{small} rules: {ratio:.2f}x (target <= 3x)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -208,8 +298,7 @@ def cost_of(matcher: RuleMatcher, doc: Document) -> Cost:
 
 
 def measure(size: int, docs: Mapping[str, Document]) -> tuple[RuleMatcher, float, dict[str, Cost]]:
-    region_specs = region_rule_specs(round(size * REGION_SHARE))
-    rules = queries(size - len(region_specs))
+    rules = queries(size)
     started = time.perf_counter()
     matcher = compile_rules(rules)
     build = time.perf_counter() - started
@@ -243,6 +332,8 @@ def main() -> None:
         )
     worst = max(c.full for per_size in results.values() for c in per_size.values())
     print(f"worst median with evidence: {worst:.3f} ms (target < 5 ms)")
+    print("\n== rules as the daemon runs them: queries and regions (alerts.match.Matcher) ==")
+    daemon_section(docs)
 
 
 if __name__ == "__main__":
