@@ -37,6 +37,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from daemon.feeds.parsing import ParsePool, worker_count  # noqa: E402
 from daemon.feeds.poll import FeedDispatcher  # noqa: E402
 from daemon.runtime import Runtime  # noqa: E402
 from daemon.settings import load_settings  # noqa: E402
@@ -200,6 +201,26 @@ async def measure(monitor: Monitor, work: Callable[[], Awaitable[Any]]) -> Phase
     return Phase(elapsed, monitor.lag, (cpu_seconds() - cpu) / elapsed)
 
 
+async def parse_stage(bodies: list[bytes], processes: int) -> None:
+    """The parse stage alone, as the poller runs it (0 processes: one thread)."""
+    pool = ParsePool(processes)
+    try:
+        await pool.warm_up()
+        await asyncio.gather(*(pool.feed(body, "bench", None) for body in bodies))
+    finally:
+        pool.close()
+
+
+async def fetch_bodies(urls: list[str]) -> list[bytes]:
+    async with aiohttp.ClientSession() as session:
+
+        async def one(url: str) -> bytes:
+            async with session.get(url) as response:
+                return await response.read()
+
+        return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
 async def bare_fetch(urls: list[str], concurrency: int, etags: dict[str, str] | None) -> int:
     """The floor: GET every URL with the same concurrency, read the body, nothing else."""
     slots = asyncio.Semaphore(concurrency)
@@ -284,6 +305,16 @@ async def run(args: argparse.Namespace, port: int) -> None:
             await dispatcher.close()
             await runtime.close()
     report(args, first, bare200, daemon200, bare304, daemon304, monitor)
+    bodies = await fetch_bodies(urls)
+    workers = worker_count(args.processes)
+    pooled = await measure(monitor, lambda: parse_stage(bodies, workers))
+    threaded = await measure(monitor, lambda: parse_stage(bodies, 0))
+    print(
+        f"parse stage alone, {len(bodies)} feeds: {pooled.seconds:.2f} s on {workers} worker "
+        f"processes ({pooled.cores:.2f} cores busy, loop lag {pooled.lag * 1000:.1f} ms) vs "
+        f"{threaded.seconds:.2f} s in one thread ({threaded.cores:.2f} cores, loop lag "
+        f"{threaded.lag * 1000:.1f} ms): {threaded.seconds / pooled.seconds:.2f}x"
+    )
 
 
 def report(args: argparse.Namespace, first: Phase, *phases: Phase | Monitor) -> None:
