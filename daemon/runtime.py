@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from alerts.channels import Channel, build_channel, build_flows
 from alerts.match import Matcher
 from alerts.outbox import DeliveryWorker
+from alerts.regions import Gazetteer
 from daemon.dedup import DedupSettings, StoryDecider
 from daemon.drops import DropScanner
 from daemon.feeds.poll import FeedDispatcher
-from daemon.rulecheck import build_matcher
+from daemon.rulecheck import build_matcher, gazetteer_for
 from daemon.settings import DropSettings, Settings
 from storage.articles import prune_articles
 from storage.engine import create_engine, session_factory
@@ -35,37 +36,53 @@ class Runtime:
     worker: DeliveryWorker
     drop_ids: dict[str, int]
     feed_ids: dict[str, int] = field(default_factory=dict)
+    gazetteer: Gazetteer | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
         """Compile rules, connect, migrate the schema to the newest version, mirror sources."""
-        matcher = await asyncio.to_thread(build_matcher, settings)
+        gazetteer = await asyncio.to_thread(gazetteer_for, settings)
+        matcher = await asyncio.to_thread(build_matcher, settings, gazetteer)
         engine = create_engine(settings.database_url)
         try:
             await upgrade(engine)
             sessions = session_factory(engine)
-            async with sessions.begin() as session:
-                wanted = {d.name: str(settings.resolve(d.path)) for d in settings.drops}
-                drop_ids = await sync_sources(session, "drop", wanted)
-                feeds = {f.key: f.url for f in settings.feeds if f.enabled}
-                feed_ids = await sync_feeds(session, feeds)
+            drop_ids, feed_ids = await _sync(sessions, settings)
         except BaseException:
             await engine.dispose()
             raise
-        channels: dict[str, Channel] = {
-            name: build_channel(name, cfg, settings.base_dir)
-            for name, cfg in settings.channels.items()
-        }
         worker = DeliveryWorker(
             sessions,
-            channels,
+            _channels(settings),
             schedule=settings.delivery.retry_schedule,
             batch_size=settings.delivery.batch_size,
             concurrency=settings.delivery.concurrency,
             lease_seconds=settings.delivery.lease,
             flows=build_flows(settings.channels),
         )
-        return cls(settings, engine, sessions, matcher, worker, drop_ids, feed_ids)
+        return cls(settings, engine, sessions, matcher, worker, drop_ids, feed_ids, gazetteer)
+
+    async def prepare(self, settings: Settings) -> Matcher:
+        """Compile the rules of new settings (loading the gazetteer only if now needed);
+        raises SettingsError and changes nothing when they are wrong."""
+        if self.gazetteer is None:
+            self.gazetteer = await asyncio.to_thread(gazetteer_for, settings)
+        return await asyncio.to_thread(build_matcher, settings, self.gazetteer)
+
+    async def apply(self, settings: Settings, matcher: Matcher) -> None:
+        """Switch to validated new settings: rules, sources and channels, without a restart.
+
+        Work already running finishes with the objects it started with; the next article is
+        matched by the new rules.
+        """
+        self.drop_ids, self.feed_ids = await _sync(self.sessions, settings)
+        if settings.channels != self.settings.channels:
+            old = self.worker.channels
+            self.worker.channels = _channels(settings)
+            self.worker.flows = build_flows(settings.channels)
+            await asyncio.gather(*(c.close() for c in old.values()))
+        self.settings = settings
+        self.matcher = matcher
 
     @property
     def decider(self) -> StoryDecider:
@@ -112,3 +129,21 @@ class Runtime:
     async def close(self) -> None:
         await self.worker.close()
         await self.engine.dispose()
+
+
+async def _sync(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Mirror drops and feeds into storage: ids of the wanted ones; the rest are disabled."""
+    async with sessions.begin() as session:
+        wanted = {d.name: str(settings.resolve(d.path)) for d in settings.drops}
+        drop_ids = await sync_sources(session, "drop", wanted)
+        feeds = {f.key: f.url for f in settings.feeds if f.enabled}
+        feed_ids = await sync_feeds(session, feeds)
+    return drop_ids, feed_ids
+
+
+def _channels(settings: Settings) -> dict[str, Channel]:
+    return {
+        name: build_channel(name, cfg, settings.base_dir) for name, cfg in settings.channels.items()
+    }

@@ -12,20 +12,24 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from daemon.drops import DropScanner
+from daemon.errors import SettingsError
 from daemon.feeds.poll import FeedDispatcher
 from daemon.runtime import Runtime
-from daemon.settings import Settings
+from daemon.settings import Settings, load_settings
 
 log = logging.getLogger("newswatch.daemon")
 DELIVER_JOB = "deliver"
 RETENTION_JOB = "retention"
 RETENTION_INTERVAL = 3600.0
 POLL_JOB = "poll"
+WATCH_JOB = "settings-watch"
+WATCH_INTERVAL = 2.0
 
 
 class Daemon:
@@ -36,11 +40,15 @@ class Daemon:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._runtime: Runtime | None = None
         self._dispatcher: FeedDispatcher | None = None
+        self._scanners: dict[str, DropScanner] = {}
+        self._reloading = asyncio.Lock()
+        self._stamp = settings_stamp(settings.path)
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self._reload_soon)
         self._runtime = await Runtime.open(self.settings)
         try:
             self._schedule(self._runtime)
@@ -65,20 +73,69 @@ class Daemon:
 
     def _schedule(self, runtime: Runtime) -> None:
         now = datetime.now(UTC)
-        for drop in self.settings.drops:
-            if drop.enabled:
-                scanner = runtime.scanner(drop)
-                self._add(
-                    f"drop:{drop.name}",
-                    self._scan_job(scanner),
-                    self.settings.daemon.scan_interval,
-                    now,
-                )
-        if runtime.feed_ids:
-            self._dispatcher = runtime.dispatcher(self.stopping)
-            self._add(POLL_JOB, self._poll_job(self._dispatcher), self.settings.polling.tick, now)
+        self._schedule_sources(runtime, now)
         self._add(DELIVER_JOB, runtime.worker.run_once, self.settings.daemon.delivery_interval, now)
         self._add(RETENTION_JOB, runtime.prune, RETENTION_INTERVAL, now + timedelta(minutes=1))
+        self._add(WATCH_JOB, self._watch, WATCH_INTERVAL, now + timedelta(seconds=WATCH_INTERVAL))
+
+    def _schedule_sources(self, runtime: Runtime, now: datetime) -> None:
+        """(Re)schedule one job per enabled drop and the feed dispatcher, as settings say."""
+        wanted = {d.name: d for d in self.settings.drops if d.enabled}
+        for name in set(self._scanners) - set(wanted):
+            self._scheduler.remove_job(f"drop:{name}")
+            del self._scanners[name]
+        for name, drop in wanted.items():
+            old = self._scanners.get(name)
+            if old is not None and old.settings == drop:
+                continue  # unchanged: keep its memory of files already handled
+            scanner = self._scanners[name] = runtime.scanner(drop)
+            self._add(
+                f"drop:{name}", self._scan_job(scanner), self.settings.daemon.scan_interval, now
+            )
+        if runtime.feed_ids and self._dispatcher is None:
+            self._dispatcher = runtime.dispatcher(self.stopping)
+            self._add(POLL_JOB, self._poll_job(self._dispatcher), self.settings.polling.tick, now)
+        elif self._dispatcher is not None:
+            self._dispatcher.feeds = {f.key: f for f in self.settings.feeds}
+
+    async def _watch(self) -> None:
+        stamp = settings_stamp(self.settings.path)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            await self.reload()
+
+    def _reload_soon(self) -> None:
+        log.info("SIGHUP: reloading settings path=%s", self.settings.path)
+        self._scheduler.add_job(
+            self._tracked("reload", self.reload), id="reload", replace_existing=True
+        )
+
+    async def reload(self) -> bool:
+        """Apply an edited settings file; a file that fails validation changes nothing."""
+        runtime = self._runtime
+        if runtime is None:
+            return False
+        async with self._reloading:
+            try:
+                settings = await asyncio.to_thread(load_settings, self.settings.path)
+                matcher = await runtime.prepare(settings)
+            except SettingsError as exc:
+                log.error(
+                    "settings rejected, the previous settings stay in force: %s",
+                    " | ".join(exc.problems),
+                )
+                return False
+            await runtime.apply(settings, matcher)
+            self.settings = settings
+            self._schedule_sources(runtime, datetime.now(UTC))
+            log.info(
+                "settings reloaded drops=%d feeds=%d rules=%d channels=%d",
+                len(runtime.drop_ids),
+                len(runtime.feed_ids),
+                len(matcher.rules),
+                len(settings.channels),
+            )
+            return True
 
     def _add(
         self, job_id: str, func: Callable[[], Awaitable[Any]], seconds: float, first: datetime
@@ -89,6 +146,7 @@ class Daemon:
             seconds=seconds,
             id=job_id,
             next_run_time=first,
+            replace_existing=True,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
@@ -98,8 +156,8 @@ class Daemon:
         self, job_id: str, func: Callable[[], Awaitable[Any]]
     ) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
-            if self.stopping.is_set():
-                return
+            if self.stopping.is_set() or job_id in self._inflight:
+                return  # a replaced job must not run beside its predecessor
             task = asyncio.current_task()
             assert task is not None
             self._inflight[job_id] = task
@@ -157,3 +215,12 @@ class Daemon:
         finally:
             await runtime.close()
         log.info("stopped")
+
+
+def settings_stamp(path: Path) -> tuple[int, int] | None:
+    """What tells an edited settings file apart: modification time and size."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)

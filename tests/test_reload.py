@@ -1,0 +1,88 @@
+"""Editing settings.toml while the daemon runs: new rules apply, a broken edit changes nothing."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from tests.support import DATA, DaemonProcess, Receiver, toml_str
+
+STORIES = {
+    row["id"]: row
+    for row in map(json.loads, (DATA / "dedup" / "articles.jsonl").read_text().splitlines())
+}
+CITIES = ["Kharkiv", "Odesa", "Nairobi", "Dhaka", "Malatya"]
+
+
+def settings_text(database_url: str, hook_url: str, keywords: list[str], extra: str = "") -> str:
+    return f"""
+[daemon]
+database = {toml_str(database_url)}
+scan_interval = "0.2s"
+delivery_interval = "0.5s"
+
+[[drops]]
+name = "inbox"
+path = "drops"
+settle = "0.2s"
+
+[[rules]]
+name = "Watch"
+keywords = {keywords!r}
+channels = ["desk"]
+{extra}
+[channels.desk]
+type = "webhook"
+url = {toml_str(hook_url)}
+""".replace("'", '"')
+
+
+def drop(folder: Path, name: str, story: str) -> str:
+    """A JSON record of another story each time, written under a temporary name first."""
+    row = STORIES[f"{story}/base"]
+    record = {"title": row["title"], "text": row["text"], "published": row["published"]}
+    partial = folder / f"{name}.part"
+    partial.write_text(json.dumps(record), encoding="utf-8")
+    partial.rename(folder / name)
+    return str(row["title"])
+
+
+async def test_rules_change_without_a_restart_and_a_bad_edit_is_rejected(
+    tmp_path: Path, database_url: str, receiver: Receiver
+) -> None:
+    (tmp_path / "drops").mkdir()
+    path = tmp_path / "settings.toml"
+    path.write_text(settings_text(database_url, receiver.url, ["navy"]), encoding="utf-8")
+    daemon = await DaemonProcess(path).start()
+    try:
+        drops = tmp_path / "drops"
+        drop(drops, "one.json", "kharkiv")
+        await daemon.wait_log(lambda line: "ingested" in line and "one.json" in line)
+        assert receiver.requests == []
+
+        path.write_text(settings_text(database_url, receiver.url, CITIES), encoding="utf-8")
+        await daemon.wait_log(lambda line: "settings reloaded" in line)
+        title = drop(drops, "two.json", "odesa")
+        [request] = await receiver.wait_for(1)
+        assert request.json()["article"]["title"] == title
+
+        broken = settings_text(database_url, receiver.url, CITIES, 'query = "army AND ("\n')
+        path.write_text(broken, encoding="utf-8")
+        rejected = await daemon.wait_log(lambda line: "settings rejected" in line)
+        assert "rules[0].query" in rejected
+        title = drop(drops, "three.json", "nairobi")
+        await receiver.wait_for(2)
+        assert receiver.requests[1].json()["article"]["title"] == title
+
+        path.write_text(settings_text(database_url, receiver.url, ["navy"]), encoding="utf-8")
+        await daemon.wait_log(lambda line: "settings reloaded" in line)
+        assert daemon.proc is not None
+        daemon.proc.send_signal(signal.SIGHUP)
+        await daemon.wait_log(lambda line: "SIGHUP" in line)
+        drop(drops, "four.json", "dhaka")
+        await daemon.wait_log(lambda line: "ingested" in line and "four.json" in line)
+        assert len(receiver.requests) == 2
+    finally:
+        code = await daemon.stop()
+    assert code == 0, daemon.log()
