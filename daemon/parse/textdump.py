@@ -73,7 +73,7 @@ def parse_text(
     source: str | None = None,
 ) -> Article:
     page = _read_page(text, zone, captured)
-    captured = captured if captured is not None else _captured(page)
+    captured = _prefer_page(_captured(page), captured, zone)
     page.clock = _clock(zone, captured)
     page.moments.clear()
     title_at = _find_title(page)
@@ -137,6 +137,19 @@ def _unwrap(lines: list[str]) -> list[str]:
 
 def _prose(line: str) -> bool:
     return ln.classify(ln.features(line)) is Kind.TEXT
+
+
+def _prefer_page(
+    printed: datetime | date | None, given: datetime | date | None, zone: tzinfo
+) -> datetime | date | None:
+    """The capture time printed in the page wins over one from outside (a file's mtime is when
+    it was copied, not when the page was saved), unless the outside one is the same day, only
+    more precise."""
+    if printed is None:
+        return given
+    if isinstance(printed, datetime) or not isinstance(given, datetime):
+        return printed
+    return given if given.astimezone(zone).date() == printed else printed
 
 
 def _clock(zone: tzinfo, captured: datetime | date | None) -> Clock:
