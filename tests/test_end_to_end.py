@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 from pathlib import Path
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from storage.engine import create_engine, session_factory
 from storage.models import AlertRow
-from tests.support import DATA, DaemonProcess, Receiver, free_port, toml_str
+from tests.support import DATA, ROOT, DaemonProcess, Receiver, free_port, toml_str
 
 ARTICLE = DATA / "articles" / "army_vovchansk.txt"
 TITLE = "Ukrainian army reinforces positions near Vovchansk, regional officials say"
@@ -106,3 +107,23 @@ async def test_alert_waits_for_a_receiver_that_is_down(tmp_path: Path, database_
     finally:
         code = await daemon.stop(signal.SIGTERM)
     assert code == 0, daemon.log()
+
+
+async def test_default_settings_turn_a_dropped_article_into_an_alert_line(tmp_path: Path) -> None:
+    """What `make run` does on a fresh machine: the shipped settings.toml, as it is."""
+    shutil.copyfile(ROOT / "settings.toml", tmp_path / "settings.toml")
+    inbox = tmp_path / "drops" / "inbox"
+    inbox.mkdir(parents=True)
+    daemon = await DaemonProcess(tmp_path / "settings.toml").start()
+    try:
+        partial = inbox / "article.txt.part"
+        shutil.copyfile(ARTICLE, partial)
+        partial.rename(inbox / "article.txt")
+        await daemon.wait_log(lambda line: "delivered" in line and "alert-log" in line)
+    finally:
+        code = await daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.log()
+    [line] = (tmp_path / "data" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    alert = json.loads(line)
+    assert alert["rule"] == "Cross-border operations"
+    assert alert["article"]["title"] == TITLE
