@@ -18,12 +18,12 @@ from alerts.payload import build_payload
 from daemon import dedup
 from daemon.dedup import Candidate, Decision, Kind, Sketch, StoryDecider, alert_round
 from daemon.dedup.store import SqlSketchIndex
-from storage import outbox
+from storage import outbox, sketches
 from storage.articles import (
     PreviousItem,
     create_story,
     insert_article,
-    previous_item,
+    previous_items,
     touch_story,
     update_article,
 )
@@ -82,8 +82,10 @@ async def ingest_articles(
     decider: StoryDecider = DEFAULT_DECIDER,
 ) -> IngestResult:
     result = IngestResult()
-    for article in articles:
-        placed = await place_article(session, source_id, article, decider)
+    keys = [item_key(article) for article in articles]
+    known = await previous_items(session, source_id, keys)
+    for key, article in zip(keys, articles, strict=True):
+        placed = await place_article(session, source_id, article, decider, key, known)
         if placed is None:
             result.seen += 1
             continue
@@ -96,14 +98,22 @@ async def ingest_articles(
 
 
 async def place_article(
-    session: AsyncSession, source_id: int, article: Article, decider: StoryDecider
+    session: AsyncSession,
+    source_id: int,
+    article: Article,
+    decider: StoryDecider,
+    key: str,
+    known: dict[str, PreviousItem],
 ) -> Placed | None:
-    """Store the article where dedup says it belongs; None when it is nothing new."""
-    key = item_key(article)
+    """Store the article where dedup says it belongs; None when it is nothing new.
+
+    ``known`` holds the stored versions of this batch's items and is kept current, so an item
+    that appears twice in one batch is recognised the second time.
+    """
     text = body_text(article)
     sketch = dedup.sketch(article.title, text, article.url)
     published = when(article)
-    stored = await previous_item(session, source_id, key)
+    stored = known.get(key)
     previous = _as_candidate(stored)
     if stored is not None and previous is None:
         return None  # stored before sketches existed: treat as already seen
@@ -122,9 +132,15 @@ async def place_article(
             sketch=sketch.to_bytes(),
             article=article,
         )
-        await index.add(
-            stored.story_id, stored.article_id, dedup.band_keys(sketch), sketch, published
+        await sketches.add_bands(
+            session,
+            story_id=stored.story_id,
+            article_id=stored.article_id,
+            keys=dedup.band_keys(sketch),
+            published=published,
+            replace=True,
         )
+        known[key] = stored._replace(sketch=sketch.to_bytes(), update_count=updates)
         return Placed(Kind.UPDATE, stored.story_id, stored.article_id, updates)
     story_id = await _story_for(session, decision, article)
     article_id = await insert_article(
@@ -140,6 +156,7 @@ async def place_article(
     if article_id is None:
         return None
     await index.add(story_id, article_id, dedup.band_keys(sketch), sketch, published)
+    known[key] = PreviousItem(article_id, story_id, sketch.to_bytes(), published, 0)
     log.debug(
         "placed article_id=%s story_id=%s kind=%s reason=%s score=%.2f",
         article_id,

@@ -6,10 +6,11 @@ rows, and the unique (source, item_key) constraint still refuses an item stored 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ArticleRow, Story, utcnow
@@ -46,26 +47,6 @@ def article_values(article: Article) -> dict[str, Any]:
         "language": article.language,
         "extra": dict(article.extra),
     }
-
-
-async def previous_item(
-    session: AsyncSession, source_id: int, item_key: str
-) -> PreviousItem | None:
-    result = await session.execute(
-        select(
-            ArticleRow.id,
-            ArticleRow.story_id,
-            ArticleRow.sketch,
-            ArticleRow.published,
-            ArticleRow.created_at,
-            ArticleRow.update_count,
-        ).where(ArticleRow.source_id == source_id, ArticleRow.item_key == item_key)
-    )
-    row = result.first()
-    if row is None:
-        return None
-    article_id, story_id, sketch, published, created_at, updates = row
-    return PreviousItem(article_id, story_id, sketch, published or created_at, updates)
 
 
 async def insert_article(
@@ -120,10 +101,42 @@ async def update_article(
 
 
 async def create_story(session: AsyncSession, title: str) -> int:
-    story = Story(title=title)
-    session.add(story)
-    await session.flush()
-    return story.id
+    now = utcnow()
+    table = cast(Table, Story.__table__)
+    stmt = (
+        insert(table)
+        .values(title=title, created_at=now, updated_at=now, article_count=1)
+        .returning(table.c.id)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def previous_items(
+    session: AsyncSession, source_id: int, item_keys: Sequence[str]
+) -> dict[str, PreviousItem]:
+    """The stored versions of these items, by item key: one query for a whole batch."""
+    found: dict[str, PreviousItem] = {}
+    wanted = list(dict.fromkeys(item_keys))
+    for start in range(0, len(wanted), 500):
+        result = await session.execute(
+            select(
+                ArticleRow.item_key,
+                ArticleRow.id,
+                ArticleRow.story_id,
+                ArticleRow.sketch,
+                ArticleRow.published,
+                ArticleRow.created_at,
+                ArticleRow.update_count,
+            ).where(
+                ArticleRow.source_id == source_id,
+                ArticleRow.item_key.in_(wanted[start : start + 500]),
+            )
+        )
+        for key, article_id, story_id, sketch, published, created_at, updates in result:
+            found[key] = PreviousItem(
+                article_id, story_id, sketch, published or created_at, updates
+            )
+    return found
 
 
 async def touch_story(session: AsyncSession, story_id: int, *, added: int = 1) -> None:

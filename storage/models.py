@@ -142,7 +142,8 @@ class StorySketchBand(Base):
     __tablename__ = "story_sketch_bands"
     __table_args__ = (
         Index("ix_story_sketch_bands_key_published", "band_key", "published"),
-        Index("ix_story_sketch_bands_published", "published"),
+        # Deleting an article (retention, updates) finds its bands by this, not by a scan.
+        Index("ix_story_sketch_bands_article_id", "article_id"),
     )
 
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)

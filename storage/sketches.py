@@ -66,9 +66,13 @@ async def add_bands(
     article_id: int,
     keys: Sequence[int],
     published: datetime,
+    replace: bool = False,
 ) -> None:
-    """Index an article under its keys, replacing what an earlier version of it had."""
-    await session.execute(delete(StorySketchBand).where(StorySketchBand.article_id == article_id))
+    """Index an article under its keys; ``replace`` drops what an earlier version had."""
+    if replace:
+        await session.execute(
+            delete(StorySketchBand).where(StorySketchBand.article_id == article_id)
+        )
     rows = [
         {"band_key": key, "article_id": article_id, "story_id": story_id, "published": published}
         for key in dict.fromkeys(keys)

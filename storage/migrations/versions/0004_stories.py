@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_story_sketch_bands_key_published", "story_sketch_bands", ["band_key", "published"]
     )
-    op.create_index("ix_story_sketch_bands_published", "story_sketch_bands", ["published"])
+    op.create_index("ix_story_sketch_bands_article_id", "story_sketch_bands", ["article_id"])
     with op.batch_alter_table("articles") as batch:
         batch.alter_column("content_hash", existing_type=sa.String(length=64), nullable=True)
         batch.add_column(sa.Column("canonical_url", sa.Text(), nullable=True))
@@ -58,6 +58,6 @@ def downgrade() -> None:
         batch.drop_column("update_count")
         batch.drop_column("sketch")
         batch.drop_column("canonical_url")
-    op.drop_index("ix_story_sketch_bands_published", table_name="story_sketch_bands")
+    op.drop_index("ix_story_sketch_bands_article_id", table_name="story_sketch_bands")
     op.drop_index("ix_story_sketch_bands_key_published", table_name="story_sketch_bands")
     op.drop_table("story_sketch_bands")
