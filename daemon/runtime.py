@@ -124,7 +124,13 @@ class Runtime:
 
     def dispatcher(self, stopping: asyncio.Event | None = None) -> FeedDispatcher:
         """The feed poller for the enabled ``[[feeds]]``; ``close`` it when done."""
-        return FeedDispatcher(self.settings, self.sessions, lambda: self.matcher, stopping=stopping)
+        return FeedDispatcher(
+            self.settings,
+            self.sessions,
+            lambda: self.matcher,
+            decider=lambda: self.decider,
+            stopping=stopping,
+        )
 
     async def close(self) -> None:
         await self.worker.close()

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
 
+from alerts.http import parse_retry_after
 from daemon.feeds.schedule import (
     Backoff,
     Bounds,
@@ -19,7 +20,6 @@ from daemon.feeds.schedule import (
     honour_hints,
     is_broken,
     parse_max_age,
-    parse_retry_after,
     publishing_gap,
     retry_after_delay,
 )

@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import hmac
 import time
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import aiohttp
@@ -22,6 +22,7 @@ from alerts.channels.base import DeliveryError, Outbound
 from alerts.channels.formats import RENDERERS, Rendered
 from alerts.channels.template import compile_template, render
 from alerts.flow import FlowSettings
+from alerts.http import parse_retry_after
 from alerts.units import Duration
 
 USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
@@ -83,20 +84,6 @@ def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds, whether the receiver sent delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 class WebhookChannel:
     def __init__(self, name: str, settings: WebhookSettings) -> None:
         self.name = name
@@ -151,5 +138,5 @@ def check_status(status: int, retry_after: str | None, body: str) -> str:
     if status == 410:
         raise DeliveryError(f"receiver is gone ({answer})", disable_channel=True)
     if status in RETRYABLE:
-        raise DeliveryError(answer, retry_after=retry_after_seconds(retry_after))
+        raise DeliveryError(answer, retry_after=parse_retry_after(retry_after, datetime.now(UTC)))
     raise DeliveryError(answer)

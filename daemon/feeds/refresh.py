@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from alerts.http import parse_retry_after
 from alerts.match import Matcher
+from daemon.dedup import StoryDecider
 from daemon.errors import FetchError, ParseError
 from daemon.feeds import state as st
 from daemon.feeds.fetch import Fetcher, Response, Validators
@@ -30,11 +32,10 @@ from daemon.feeds.schedule import (
     Backoff,
     Bounds,
     parse_max_age,
-    parse_retry_after,
     publishing_gap,
     retry_after_delay,
 )
-from daemon.ingest import IngestResult, ingest_articles, item_key
+from daemon.ingest import DEFAULT_DECIDER, IngestResult, ingest_articles, item_key
 from daemon.parse import ParsedFeed
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
@@ -73,6 +74,7 @@ class Refresher:
         parser: ParsePool,
         sessions: async_sessionmaker[AsyncSession],
         matcher: Callable[[], Matcher],
+        decider: Callable[[], StoryDecider] = lambda: DEFAULT_DECIDER,
         polling: PollingSettings,
         default_interval: float,
         owner: str,
@@ -84,6 +86,7 @@ class Refresher:
         self.parser = parser
         self.sessions = sessions
         self.matcher = matcher
+        self.decider = decider
         self.polling = polling
         self.default_interval = default_interval
         self.owner = owner
@@ -194,7 +197,11 @@ class Refresher:
             try:
                 async with self.store_slots, self.sessions.begin() as session:
                     outcome = await ingest_articles(
-                        session, source_id=job.state.id, articles=articles, matcher=self.matcher()
+                        session,
+                        source_id=job.state.id,
+                        articles=articles,
+                        matcher=self.matcher(),
+                        decider=self.decider(),
                     )
                     done = dataclasses.replace(result, new_items=outcome.new)
                     values = st.after_success(job.state, bounds, self.clock(), done)

@@ -11,8 +11,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 
 # How much a quiet poll stretches the interval, and a busy one shrinks it.
 GROW, SHRINK = 1.5, 0.5
@@ -117,19 +116,3 @@ def parse_max_age(headers: Mapping[str, str]) -> float | None:
     """``Cache-Control: max-age`` in seconds (``s-maxage`` is for shared caches, not us)."""
     match = _MAX_AGE.search(headers.get("Cache-Control", ""))
     return float(match.group(1)) if match else None
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """``Retry-After`` as seconds or an HTTP date; a date in the past means "now"."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
