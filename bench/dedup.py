@@ -6,14 +6,20 @@ articles are placed against the index at both sizes; half of them are edited cop
 articles, so lookups return real candidates. Every stored article is inside the time window,
 so the window does not hide a scan. The floor is tokenising the probe texts alone.
 
-    .venv/bin/python bench/dedup.py            # exits 1 if the ratio is 2 or more
+    .venv/bin/python bench/dedup.py            # exits 1 if a ratio is 2 or more
+
+The same stored sketches are then loaded into SQLite files (through the migrations) and the
+probes placed through ``SqlSketchIndex``, the index the daemon uses.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
+import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,8 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon.dedup import MemorySketchIndex, StoryDecider, band_keys, place, sketch
+import sqlalchemy as sa
+
+from daemon.dedup import MemorySketchIndex, Sketch, StoryDecider, band_keys, place, sketch
 from daemon.dedup.fingerprint import words
+from daemon.dedup.store import SqlSketchIndex
+from storage.engine import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.models import ArticleRow, Source, Story
 
 SMALL, LARGE = 1_000, 100_000
 PROBES = 400
@@ -61,7 +73,11 @@ class Corpus:
 
 
 async def fill(
-    indexes: list[MemorySketchIndex], corpus: Corpus, start: int, stop: int
+    indexes: list[MemorySketchIndex],
+    corpus: Corpus,
+    start: int,
+    stop: int,
+    keep: list[tuple[Sketch, datetime]] | None = None,
 ) -> list[str]:
     texts = []
     for n in range(start, stop):
@@ -70,6 +86,8 @@ async def fill(
         published = NOW - WINDOW * (n % 997) / 1000
         for index in indexes:
             await index.add(n, n, band_keys(s), s, published)
+        if keep is not None:
+            keep.append((s, published))
         if n < PROBES // 2:
             texts.append(text)
     return texts
@@ -111,10 +129,88 @@ async def candidates_per_lookup(index: MemorySketchIndex, probes: list[tuple[str
     return found / len(probes)
 
 
-async def main() -> int:
+def load_database(path: Path, stored: list[tuple[Sketch, datetime]]) -> str:
+    """A migrated SQLite file holding ``stored`` as articles of one story each, with bands."""
+    url = f"sqlite+aiosqlite:///{path}"
+    asyncio.run(_migrate(url))
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Source.__table__), [{"kind": "feed", "name": "bench"}])
+        stories = [{"id": n + 1, "title": f"Report {n}"} for n in range(len(stored))]
+        connection.execute(sa.insert(Story.__table__), stories)
+        articles = [
+            {
+                "id": n + 1,
+                "source_id": 1,
+                "story_id": n + 1,
+                "item_key": f"k{n}",
+                "sketch": s.to_bytes(),
+                "published": when,
+            }
+            for n, (s, when) in enumerate(stored)
+        ]
+        connection.execute(sa.insert(ArticleRow.__table__), articles)
+    engine.dispose()
+    with sqlite3.connect(path) as raw:  # the bulk of the rows: plain executemany is fastest
+        raw.executemany(
+            "INSERT OR IGNORE INTO story_sketch_bands (band_key, article_id, story_id, published)"
+            " VALUES (?, ?, ?, ?)",
+            (
+                (key, n + 1, n + 1, when.replace(tzinfo=None).isoformat(sep=" "))
+                for n, (s, when) in enumerate(stored)
+                for key in band_keys(s)
+            ),
+        )
+        raw.execute("ANALYZE")
+    return url
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+
+
+async def sql_per_article(url: str, probes: list[tuple[str, str]]) -> float:
+    """Placing each probe through the database index, as the daemon does (nothing written)."""
+    engine = create_engine(url)
+    decider = StoryDecider()
+    best = float("inf")
+    try:
+        async with session_factory(engine)() as session:
+            index = SqlSketchIndex(session)
+            for _ in range(3):
+                started = time.perf_counter()
+                for title, text in probes:
+                    await place(index, decider, sketch(title, text), NOW)
+                best = min(best, (time.perf_counter() - started) / len(probes))
+    finally:
+        await engine.dispose()
+    return best
+
+
+def sql_section(stored: list[tuple[Sketch, datetime]], probes: list[tuple[str, str]]) -> float:
+    costs = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for size in (SMALL, LARGE):
+            started = time.perf_counter()
+            url = load_database(Path(folder) / f"dedup-{size}.db", stored[:size])
+            loaded = time.perf_counter() - started
+            costs[size] = asyncio.run(sql_per_article(url, probes))
+            print(
+                f"SQLite index, {size:>7,} stored: {costs[size] * 1e6:8.1f} us/article "
+                f"(loaded in {loaded:.0f} s)"
+            )
+    ratio = costs[LARGE] / costs[SMALL]
+    print(f"SQLite ratio {LARGE:,} / {SMALL:,}: {ratio:8.2f}  (must stay under 2)")
+    return ratio
+
+
+async def memory_section() -> tuple[int, list[tuple[Sketch, datetime]], list[tuple[str, str]]]:
     corpus = Corpus()
     index, large_index = MemorySketchIndex(), MemorySketchIndex()
-    stored = await fill([index, large_index], corpus, 0, SMALL)
+    kept: list[tuple[Sketch, datetime]] = []
+    stored = await fill([index, large_index], corpus, 0, SMALL, kept)
     probes = [(f"Copy {i}", corpus.edited(t)) for i, t in enumerate(stored)]
     probes += [(f"Fresh {i}", corpus.text(180)) for i in range(PROBES - len(probes))]
     joined = 0
@@ -123,7 +219,7 @@ async def main() -> int:
         joined += decision.story_id is not None
     tokenise = floor(probes, words)
     started = time.perf_counter()
-    await fill([large_index], corpus, SMALL, LARGE)
+    await fill([large_index], corpus, SMALL, LARGE, kept)
     filled = time.perf_counter() - started
     small, large = await best_of((index, large_index), probes)
     small_cands = await candidates_per_lookup(index, probes)
@@ -141,8 +237,21 @@ async def main() -> int:
     )
     print(f"ratio {LARGE:,} / {SMALL:,}:       {ratio:8.2f}  (must stay under 2)")
     print(f"(storing {LARGE - SMALL:,} more articles took {filled:.0f} s)")
-    return 0 if ratio < 2 else 1
+    return (0 if ratio < 2 else 1), kept, probes
+
+
+def main() -> int:
+    global SMALL, LARGE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=SMALL)
+    parser.add_argument("--large", type=int, default=LARGE)
+    args = parser.parse_args()
+    SMALL, LARGE = args.small, args.large
+    status, kept, probes = asyncio.run(memory_section())
+    print()
+    sql_ratio = sql_section(kept, probes)
+    return status or (0 if sql_ratio < 2 else 1)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())
