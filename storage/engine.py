@@ -32,6 +32,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: lookups stay in memory as it grows
+        cursor.execute("PRAGMA mmap_size=268435456")
     except sqlite3.Error:
         cursor.close()
         raise
