@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 
 from alerts.regions import Gazetteer
 from tests.support import Receiver
+from tests.test_delivery_kit import ScriptedReceiver
+from tests.test_feeds_server import FeedServer
 
 PG_ENABLED = os.environ.get("NEWSWATCH_PG_TESTS") == "1"
 PG_ADMIN_URL = os.environ.get(
@@ -73,6 +75,25 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def gazetteer(cache_dir: Path) -> Gazetteer:
     return Gazetteer.load(cache_dir)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    running = await FeedServer().start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest.fixture
+async def hook() -> AsyncIterator[ScriptedReceiver]:
+    receiver = ScriptedReceiver()
+    await receiver.start()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ Discord and ntfy document for their incoming messages."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from email.header import decode_header, make_header
 from typing import Any
 
@@ -27,16 +26,6 @@ def one_alert(n: int = 0, **article: Any) -> dict[str, Any]:
 
 def digest(count: int) -> dict[str, Any]:
     return digest_payload("msg_" + "d" * 32, "digest", [one_alert(n) for n in range(count)])
-
-
-@pytest.fixture
-async def hook() -> AsyncIterator[ScriptedReceiver]:
-    receiver = ScriptedReceiver()
-    await receiver.start()
-    try:
-        yield receiver
-    finally:
-        await receiver.stop()
 
 
 async def post(receiver: ScriptedReceiver, payload: dict[str, Any], **options: Any) -> Received:

@@ -33,16 +33,6 @@ async def box(database_url: str) -> AsyncIterator[Outbox]:
         yield opened
 
 
-@pytest.fixture
-async def hook() -> AsyncIterator[ScriptedReceiver]:
-    receiver = ScriptedReceiver()
-    await receiver.start()
-    try:
-        yield receiver
-    finally:
-        await receiver.stop()
-
-
 def webhook(receiver: ScriptedReceiver, name: str = "desk", **options: object) -> WebhookChannel:
     settings = WebhookSettings.model_validate(
         {"type": "webhook", "url": receiver.url, "secret": SECRET, **options}

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.support import DaemonProcess, Receiver, toml_str
 from tests.test_feeds_server import FeedServer, document, feed_bytes
@@ -19,15 +16,6 @@ async def polled(server: FeedServer, path: str, times: int) -> None:
     while len(server.seen(path)) < times:
         assert time.monotonic() < deadline, f"{path} polled {len(server.seen(path))} times"
         await asyncio.sleep(0.1)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    running = await FeedServer().start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_daemon_polls_a_feed_and_alerts_once(

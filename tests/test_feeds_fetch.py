@@ -29,15 +29,6 @@ RSS = feed_bytes("rss2.xml")
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    running = await FeedServer().start()
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
 async def fetcher() -> AsyncIterator[Fetcher]:
     client = Fetcher(Limits(per_host=4, per_host_delay=0.0, max_size=1_000_000))
     try:

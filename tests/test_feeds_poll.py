@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from email.utils import formatdate
 from pathlib import Path
@@ -24,15 +24,6 @@ from tests.test_feeds_server import (
 )
 
 MakeRig = Callable[..., AbstractAsyncContextManager[Rig]]
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    running = await FeedServer().start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 @pytest.fixture
