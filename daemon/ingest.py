@@ -50,10 +50,7 @@ class Placed:
 
 
 def body_text(article: Article) -> str:
-    parts = list(article.body)
-    if article.lead and (not parts or parts[0] != article.lead):
-        parts.insert(0, article.lead)
-    return "\n\n".join(parts)
+    return "\n\n".join(article.paragraphs)
 
 
 def item_key(article: Article) -> str:

@@ -47,13 +47,16 @@ class Article:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def paragraphs(self) -> list[str]:
+        """The lead, then the body; parsers often repeat the lead as the first paragraph."""
+        if self.lead and (not self.body or self.body[0] != self.lead):
+            return [self.lead, *self.body]
+        return list(self.body)
+
+    @property
     def text(self) -> str:
         """Title, lead and body as one string: what keyword rules and excerpts read."""
-        parts = [self.title]
-        if self.lead and (not self.body or self.body[0] != self.lead):
-            parts.append(self.lead)
-        parts.extend(self.body)
-        return "\n\n".join(p for p in parts if p)
+        return "\n\n".join(p for p in (self.title, *self.paragraphs) if p)
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape (``newswatch parse`` prints it; other tools rely on it)."""

@@ -123,12 +123,9 @@ class Document:
 
     @classmethod
     def from_article(cls, article: Article) -> Document:
-        parts = list(article.body)
-        if article.lead and (not parts or parts[0] != article.lead):
-            parts.insert(0, article.lead)
         return cls(
             title=article.title,
-            body="\n\n".join(parts),
+            body="\n\n".join(article.paragraphs),
             tags=tuple(article.tags),
             author="\n".join(article.authors),
             source=article.source or "",
