@@ -279,7 +279,7 @@ async def run(args: argparse.Namespace, port: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(write_settings(Path(folder), urls, args))
         runtime = await Runtime.open(settings)
-        dispatcher = FeedDispatcher(settings, runtime.sessions, lambda: runtime.matcher)
+        dispatcher = FeedDispatcher(settings, runtime.sessions, lambda: runtime.pipeline)
         await dispatcher.warm_up()
 
         async def cycle() -> None:

@@ -22,10 +22,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from alerts.match import Matcher
-from daemon.dedup import StoryDecider
 from daemon.errors import ParseError
-from daemon.ingest import DEFAULT_DECIDER, ingest_articles
+from daemon.ingest import Pipeline, ingest_articles
 from daemon.parse import parse_bytes
 from daemon.settings import DropSettings
 from storage import dropfiles
@@ -68,16 +66,14 @@ class DropScanner:
         quarantine: Path | None,
         source_id: int,
         sessions: async_sessionmaker[AsyncSession],
-        matcher: Callable[[], Matcher],
-        decider: Callable[[], StoryDecider] = lambda: DEFAULT_DECIDER,
+        pipeline: Callable[[], Pipeline],
     ) -> None:
         self.settings = settings
         self.root = root
         self.quarantine = quarantine
         self.source_id = source_id
         self.sessions = sessions
-        self.matcher = matcher
-        self.decider = decider
+        self.pipeline = pipeline
         self.zone = ZoneInfo(settings.timezone) if settings.timezone else None
         self._handled: dict[Path, tuple[int, float]] = {}
 
@@ -187,8 +183,7 @@ class DropScanner:
                 session,
                 source_id=self.source_id,
                 articles=articles,
-                matcher=self.matcher(),
-                decider=self.decider(),
+                pipeline=self.pipeline(),
             )
             await dropfiles.record_drop_file(
                 session,

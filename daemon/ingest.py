@@ -42,6 +42,18 @@ class IngestResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Pipeline:
+    """What the settings in force make of each new article: its rules and its story grouping.
+
+    Sources take a callable returning the current one, so a settings reload reaches the next
+    article without touching work under way.
+    """
+
+    matcher: Matcher
+    decider: StoryDecider = DEFAULT_DECIDER
+
+
+@dataclass(frozen=True, slots=True)
 class Placed:
     kind: Kind
     story_id: int
@@ -75,14 +87,13 @@ async def ingest_articles(
     *,
     source_id: int,
     articles: Sequence[Article],
-    matcher: Matcher,
-    decider: StoryDecider = DEFAULT_DECIDER,
+    pipeline: Pipeline,
 ) -> IngestResult:
     result = IngestResult()
     keys = [item_key(article) for article in articles]
     known = await previous_items(session, source_id, keys)
     for key, article in zip(keys, articles, strict=True):
-        placed = await place_article(session, source_id, article, decider, key, known)
+        placed = await place_article(session, source_id, article, pipeline.decider, key, known)
         if placed is None:
             result.seen += 1
             continue
@@ -90,7 +101,7 @@ async def ingest_articles(
             result.updated += 1
         else:
             result.new += 1
-        result.alert_ids.extend(await _alert(session, matcher, article, placed))
+        result.alert_ids.extend(await _alert(session, pipeline.matcher, article, placed))
     return result
 
 

@@ -16,6 +16,7 @@ from alerts.regions import Gazetteer
 from daemon.dedup import DedupSettings, StoryDecider
 from daemon.drops import DropScanner
 from daemon.feeds.poll import FeedDispatcher
+from daemon.ingest import Pipeline
 from daemon.rulecheck import build_matcher, gazetteer_for
 from daemon.settings import DropSettings, Settings
 from storage.articles import prune_articles
@@ -32,7 +33,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    matcher: Matcher
+    pipeline: Pipeline
     worker: DeliveryWorker
     drop_ids: dict[str, int]
     feed_ids: dict[str, int] = field(default_factory=dict)
@@ -60,7 +61,8 @@ class Runtime:
             lease_seconds=settings.delivery.lease,
             flows=build_flows(settings.channels),
         )
-        return cls(settings, engine, sessions, matcher, worker, drop_ids, feed_ids, gazetteer)
+        pipeline = Pipeline(matcher, story_decider(settings))
+        return cls(settings, engine, sessions, pipeline, worker, drop_ids, feed_ids, gazetteer)
 
     async def prepare(self, settings: Settings) -> Matcher:
         """Compile the rules of new settings (loading the gazetteer only if now needed);
@@ -82,20 +84,11 @@ class Runtime:
             self.worker.flows = build_flows(settings.channels)
             await asyncio.gather(*(c.close() for c in old.values()))
         self.settings = settings
-        self.matcher = matcher
+        self.pipeline = Pipeline(matcher, story_decider(settings))
 
     @property
-    def decider(self) -> StoryDecider:
-        """Story grouping as the current settings configure it."""
-        cfg = self.settings.dedup
-        return StoryDecider(
-            DedupSettings(
-                threshold=cfg.threshold,
-                window=timedelta(seconds=cfg.window),
-                retention=timedelta(seconds=cfg.retention),
-                title_containment=cfg.title_containment,
-            )
-        )
+    def matcher(self) -> Matcher:
+        return self.pipeline.matcher
 
     async def prune(self) -> int:
         """Drop articles past ``[dedup] retention`` with their sketches; stories and alerts stay."""
@@ -118,8 +111,7 @@ class Runtime:
             quarantine=folder if quarantine else None,
             source_id=source_id if source_id is not None else self.drop_ids[drop.name],
             sessions=self.sessions,
-            matcher=lambda: self.matcher,
-            decider=lambda: self.decider,
+            pipeline=lambda: self.pipeline,
         )
 
     def dispatcher(self, stopping: asyncio.Event | None = None) -> FeedDispatcher:
@@ -127,14 +119,26 @@ class Runtime:
         return FeedDispatcher(
             self.settings,
             self.sessions,
-            lambda: self.matcher,
-            decider=lambda: self.decider,
+            lambda: self.pipeline,
             stopping=stopping,
         )
 
     async def close(self) -> None:
         await self.worker.close()
         await self.engine.dispose()
+
+
+def story_decider(settings: Settings) -> StoryDecider:
+    """Story grouping as ``[dedup]`` configures it."""
+    cfg = settings.dedup
+    return StoryDecider(
+        DedupSettings(
+            threshold=cfg.threshold,
+            window=timedelta(seconds=cfg.window),
+            retention=timedelta(seconds=cfg.retention),
+            title_containment=cfg.title_containment,
+        )
+    )
 
 
 async def _sync(

@@ -115,7 +115,7 @@ async def open_rig(
     settings = load_settings(write_settings(tmp_path, database_url, polling + tables))
     runtime = await Runtime.open(settings)
     clock = Clock()
-    dispatcher = FeedDispatcher(settings, runtime.sessions, lambda: runtime.matcher, clock=clock)
+    dispatcher = FeedDispatcher(settings, runtime.sessions, lambda: runtime.pipeline, clock=clock)
     try:
         yield Rig(runtime, dispatcher, clock, server)
     finally:

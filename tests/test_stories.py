@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.match import Matcher
 from alerts.rules import Rule
-from daemon.ingest import IngestResult, ingest_articles
+from daemon.ingest import IngestResult, Pipeline, ingest_articles
 from daemon.parse import parse_feed
 from storage.articles import prune_articles
 from storage.engine import create_engine, session_factory
@@ -64,7 +64,9 @@ async def ingest(
 ) -> IngestResult:
     sid = await source_id(sessions, source)
     async with sessions.begin() as session:
-        return await ingest_articles(session, source_id=sid, articles=items, matcher=Matcher(rules))
+        return await ingest_articles(
+            session, source_id=sid, articles=items, pipeline=Pipeline(Matcher(rules))
+        )
 
 
 async def count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:

@@ -21,12 +21,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from alerts.match import Matcher
-from daemon.dedup import StoryDecider
 from daemon.feeds.fetch import Fetcher, Limits
 from daemon.feeds.parsing import ParsePool, worker_count
 from daemon.feeds.refresh import Job, Polled, Refresher
-from daemon.ingest import DEFAULT_DECIDER
+from daemon.ingest import Pipeline
 from daemon.settings import FeedSettings, Settings
 from storage import feeds as store
 from storage.models import utcnow
@@ -55,9 +53,8 @@ class FeedDispatcher:
         self,
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
-        matcher: Callable[[], Matcher],
+        pipeline: Callable[[], Pipeline],
         *,
-        decider: Callable[[], StoryDecider] = lambda: DEFAULT_DECIDER,
         stopping: asyncio.Event | None = None,
         clock: Callable[[], datetime] = utcnow,
         feeds: Mapping[str, FeedSettings] | None = None,
@@ -76,8 +73,7 @@ class FeedDispatcher:
             fetcher=self.fetcher,
             parser=self.parser,
             sessions=sessions,
-            matcher=matcher,
-            decider=decider,
+            pipeline=pipeline,
             polling=polling,
             default_interval=settings.daemon.poll_interval,
             owner=self.owner,

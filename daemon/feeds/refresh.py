@@ -21,8 +21,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.http import parse_retry_after
-from alerts.match import Matcher
-from daemon.dedup import StoryDecider
 from daemon.errors import FetchError, ParseError
 from daemon.feeds import state as st
 from daemon.feeds.fetch import Fetcher, Response, Validators
@@ -35,7 +33,7 @@ from daemon.feeds.schedule import (
     publishing_gap,
     retry_after_delay,
 )
-from daemon.ingest import DEFAULT_DECIDER, IngestResult, ingest_articles, item_key
+from daemon.ingest import IngestResult, Pipeline, ingest_articles, item_key
 from daemon.parse import ParsedFeed
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
@@ -73,8 +71,7 @@ class Refresher:
         fetcher: Fetcher,
         parser: ParsePool,
         sessions: async_sessionmaker[AsyncSession],
-        matcher: Callable[[], Matcher],
-        decider: Callable[[], StoryDecider] = lambda: DEFAULT_DECIDER,
+        pipeline: Callable[[], Pipeline],
         polling: PollingSettings,
         default_interval: float,
         owner: str,
@@ -85,8 +82,7 @@ class Refresher:
         self.fetcher = fetcher
         self.parser = parser
         self.sessions = sessions
-        self.matcher = matcher
-        self.decider = decider
+        self.pipeline = pipeline
         self.polling = polling
         self.default_interval = default_interval
         self.owner = owner
@@ -200,8 +196,7 @@ class Refresher:
                         session,
                         source_id=job.state.id,
                         articles=articles,
-                        matcher=self.matcher(),
-                        decider=self.decider(),
+                        pipeline=self.pipeline(),
                     )
                     done = dataclasses.replace(result, new_items=outcome.new)
                     values = st.after_success(job.state, bounds, self.clock(), done)
