@@ -247,21 +247,15 @@ def _rule_regions(
     if gazetteer is None:
         problems.append(RuleProblem(index, "regions", "the gazetteer is not loaded"))
         return None
-    try:
-        return RegionFilter(gazetteer, rule.regions, rule.exclude_regions)
-    except UnknownRegion as exc:
-        key = "regions" if _unknown_in(gazetteer, rule.regions) else "exclude_regions"
-        problems.append(RuleProblem(index, key, str(exc)))
-        return None
-
-
-def _unknown_in(gazetteer: Gazetteer, specs: Sequence[str]) -> bool:
-    for spec in specs:
-        try:
-            gazetteer.resolve(spec)
-        except UnknownRegion:
-            return True
-    return False
+    unknown = 0
+    for key, specs in (("regions", rule.regions), ("exclude_regions", rule.exclude_regions)):
+        for spec in specs:
+            try:
+                gazetteer.resolve(spec)
+            except UnknownRegion as exc:
+                problems.append(RuleProblem(index, key, str(exc)))
+                unknown += 1
+    return None if unknown else RegionFilter(gazetteer, rule.regions, rule.exclude_regions)
 
 
 def _judge(rule: Rule, view: _View, terms: list[Hit], places: list[Mention]) -> RuleHit | str:
