@@ -137,6 +137,8 @@ class Matcher:
         self._queries: RuleMatcher = compile_rules(queries)
         self._by_name = {c.rule.name: i for i, c in enumerate(self._compiled)}
         self._by_region, self._everywhere = _region_index(self._compiled)
+        # Decided once: a gazetteer pass costs more than the rest of matching an article.
+        self._wants_places = any(c.regions is not None for c in self._compiled)
 
     def match(self, article: Article) -> list[RuleHit]:
         """Hits of the rules that fire; only rules with a query hit or a place are looked at."""
@@ -197,11 +199,8 @@ class Matcher:
         text = article.text
         body_base = len(doc.title) + 2 if doc.title else 0
         lead_end = body_base + len(doc.body.split("\n\n", 1)[0])
-        mentions = self.gazetteer.find(text) if self.gazetteer and self._has_regions() else []
+        mentions = self.gazetteer.find(text) if self.gazetteer and self._wants_places else []
         return _View(article, doc, text, body_base, lead_end, mentions)
-
-    def _has_regions(self) -> bool:
-        return any(c.regions is not None for c in self._compiled)
 
 
 def _region_index(compiled: list[_Compiled]) -> tuple[dict[str, list[int]], set[int]]:

@@ -139,11 +139,11 @@ async def previous_items(
     return found
 
 
-async def touch_story(session: AsyncSession, story_id: int, *, added: int = 1) -> None:
+async def touch_story(session: AsyncSession, story_id: int) -> None:
     await session.execute(
         update(Story)
         .where(Story.id == story_id)
-        .values(updated_at=utcnow(), article_count=Story.article_count + added)
+        .values(updated_at=utcnow(), article_count=Story.article_count + 1)
     )
 
 
