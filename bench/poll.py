@@ -44,30 +44,21 @@ from daemon.settings import load_settings  # noqa: E402
 from storage.feeds import make_all_due  # noqa: E402
 
 NEW_PER_BUMP = 5
-WORDS = [
-    "council",
-    "harbour",
-    "ferry",
-    "road",
-    "bridge",
-    "school",
-    "market",
-    "river",
-    "festival",
-    "clinic",
-    "station",
-    "library",
-    "orchard",
-    "weather",
-    "budget",
-    "repairs",
-    "volunteers",
-    "mayor",
-    "residents",
-    "schedule",
-    "contractor",
-    "season",
-]
+# Items are written from a few thousand made-up words, so distinct reports share words the
+# way real ones do (common words often, rare ones seldom) without being near-copies.
+SYLLABLES = ["ka", "to", "ri", "men", "sa", "lo", "ver", "un", "da", "pe", "shi", "gor", "al"]
+VOCABULARY = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in SYLLABLES]
+
+
+def words(seed: int, count: int) -> str:
+    """``count`` words drawn Zipf-like from the vocabulary: item ``seed``'s own text."""
+    state, out = seed * 2654435761 % 2**32 or 1, []
+    for _ in range(count):
+        state = state * 1103515245 + 12345 & 0x7FFFFFFF
+        rank = int(len(VOCABULARY) ** ((state % 10_000) / 10_000))
+        out.append(VOCABULARY[(rank - 1 + seed * (rank > 40)) % len(VOCABULARY)])
+    return " ".join(out)
+
 
 
 # ---------------------------------------------------------------- the server process
@@ -80,14 +71,14 @@ def feed_body(index: int, version: int, items: int) -> bytes:
         f"<title>Bench feed {index}</title><link>http://bench.example/{index}</link>",
     ]
     for n in range(newest, newest - items, -1):
-        words = " ".join(WORDS[(n * 7 + k * index) % len(WORDS)] for k in range(60))
-        words = f"Report {n} from town {index}: {words}"
+        text = f"Report {n} from town {index}: {words(index * 100_003 + n, 60)}"
+        more = words(n * 31 + index * 17, 50)
         minute = n % 60
         parts.append(
-            f"<item><title>Item {n} of feed {index}: {WORDS[n % len(WORDS)]} news</title>"
+            f"<item><title>Item {n} of feed {index}: {words(n * 7_919 + index, 6)}</title>"
             f"<link>http://bench.example/{index}/{n}</link><guid>b-{index}-{n}</guid>"
             f"<pubDate>Mon, 02 Mar 2026 {n % 24:02d}:{minute:02d}:00 +0000</pubDate>"
-            f"<description>&lt;p&gt;{words}.&lt;/p&gt;&lt;p&gt;{words[::-1]}.&lt;/p&gt;"
+            f"<description>&lt;p&gt;{text}.&lt;/p&gt;&lt;p&gt;{more}.&lt;/p&gt;"
             "</description></item>"
         )
     parts.append("</channel></rss>")

@@ -10,23 +10,33 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alerts.match import Matcher
 from alerts.payload import build_payload
 from daemon import dedup
-from daemon.dedup import Candidate, Decision, Kind, Sketch, StoryDecider, alert_round
-from daemon.dedup.store import SqlSketchIndex
+from daemon.dedup import (
+    Candidate,
+    Decision,
+    Kind,
+    MemorySketchIndex,
+    Sketch,
+    StoryDecider,
+    alert_round,
+)
 from storage import outbox, sketches
 from storage.articles import (
+    NewArticle,
     PreviousItem,
-    create_story,
-    insert_article,
+    create_stories,
+    insert_articles,
     previous_items,
-    touch_story,
+    touch_stories,
     update_article,
 )
+from storage.sketches import BandRow
 from storage.types import Article
 
 log = logging.getLogger("newswatch.ingest")
@@ -53,8 +63,7 @@ class Pipeline:
     decider: StoryDecider = DEFAULT_DECIDER
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
+class Placed(NamedTuple):
     kind: Kind
     story_id: int
     article_id: int
@@ -82,6 +91,121 @@ def when(article: Article) -> datetime:
     return datetime.now(UTC)
 
 
+# Stories and articles placed in this batch have no ids until it is written; these stand in
+# for them. They sort after every real id, as the newest stories do, and the two kinds never
+# share a number.
+PENDING_ID = 1 << 62
+PENDING_ARTICLE = 3 << 61
+
+
+@dataclass(slots=True)
+class _Item:
+    """An incoming article with everything dedup needs, computed once."""
+
+    article: Article
+    key: str
+    text: str
+    sketch: Sketch
+    bands: list[int]
+    published: datetime
+
+
+def _prepare(article: Article) -> _Item:
+    text = body_text(article)
+    sketch = dedup.sketch(article.title, text, article.url)
+    key = dedup.item_key(article.guid, article.url, article.title, text)
+    return _Item(article, key, text, sketch, dedup.band_keys(sketch), when(article))
+
+
+class _Batch:
+    """The articles of one input placed in their stories, then written in a few statements.
+
+    Lookups for the whole batch are one query; the articles placed earlier in the batch are
+    found in memory, so a batch groups its own copies exactly as one-by-one storage would.
+    """
+
+    def __init__(self, session: AsyncSession, source_id: int, decider: StoryDecider) -> None:
+        self.session = session
+        self.source_id = source_id
+        self.decider = decider
+        self.stored: list[BandRow] = []
+        self.fresh = MemorySketchIndex()
+        self.new_stories: dict[int, str] = {}  # pending id -> title
+        self.counts: dict[int, int] = {}  # story -> articles added by this batch
+        self.inserts: list[tuple[_Item, int, int]] = []  # item, pending story, pending article
+        self.written: list[tuple[_Item, int, int]] = []  # the same, once stored, with real ids
+
+    async def look_up(self, items: Sequence[_Item]) -> None:
+        keys = {key for item in items for key in item.bands}
+        if keys:
+            since = min(self.decider.since(item.published) for item in items)
+            self.stored = await sketches.band_candidates(self.session, list(keys), since)
+
+    async def decide(self, item: _Item, previous: Candidate | None) -> Decision:
+        if previous is not None:
+            return self.decider.decide(item.sketch, item.published, [], previous)
+        bands = set(item.bands)
+        found = [
+            Candidate(r.story_id, r.article_id, Sketch.from_bytes(r.sketch), r.published)
+            for r in self.stored
+            if r.keys & bands
+        ]
+        found += await self.fresh.candidates(item.bands, self.decider.since(item.published))
+        return self.decider.decide(item.sketch, item.published, found)
+
+    async def add(self, item: _Item, decision: Decision) -> tuple[int, int]:
+        """Pending ids for a new article; stories are created and counted when written."""
+        if decision.kind is Kind.JOIN and decision.story_id is not None:
+            story = decision.story_id
+        else:
+            story = PENDING_ID + len(self.new_stories)
+            self.new_stories[story] = item.article.title
+        self.counts[story] = self.counts.get(story, 0) + 1
+        article = PENDING_ARTICLE + len(self.inserts)
+        self.inserts.append((item, story, article))
+        await self.fresh.add(story, article, item.bands, item.sketch, item.published)
+        return story, article
+
+    async def write(self) -> dict[int, int]:
+        """Store what was added; real ids for the pending ones (articles a concurrent writer
+        stored first are missing)."""
+        pending = list(self.new_stories)
+        titles = [(self.new_stories[story], self.counts[story]) for story in pending]
+        created = await create_stories(self.session, titles)
+        ids = dict(zip(pending, created, strict=True))
+        rows = [
+            NewArticle(
+                story_id=ids.get(story, story),
+                item_key=item.key,
+                content_hash=dedup.content_hash(item.text) or None,
+                canonical_url=dedup.canonical_url(item.article.url) if item.article.url else None,
+                sketch=item.sketch.to_bytes(),
+                article=item.article,
+            )
+            for item, story, _ in self.inserts
+        ]
+        stored = await insert_articles(self.session, self.source_id, rows)
+        joined = {story: n for story, n in self.counts.items() if story not in self.new_stories}
+        await touch_stories(self.session, joined)
+        bands = []
+        for item, story, placeholder in self.inserts:
+            if item.key in stored:
+                ids[placeholder] = stored[item.key]
+                bands.append((ids.get(story, story), stored[item.key], item.bands, item.published))
+        await sketches.add_bands_many(self.session, bands)
+        # Later articles of the batch must still find these, now under their real ids.
+        self.written += [
+            (item, ids.get(story, story), stored[item.key])
+            for item, story, _ in self.inserts
+            if item.key in stored
+        ]
+        self.fresh = MemorySketchIndex()
+        for item, story, article in self.written:
+            await self.fresh.add(story, article, item.bands, item.sketch, item.published)
+        self.new_stories, self.counts, self.inserts = {}, {}, []
+        return ids
+
+
 async def ingest_articles(
     session: AsyncSession,
     *,
@@ -89,91 +213,94 @@ async def ingest_articles(
     articles: Sequence[Article],
     pipeline: Pipeline,
 ) -> IngestResult:
+    """Place, store and match a batch of one source's articles in a handful of statements:
+    per-article round trips to the database, not the work itself, used to set the pace."""
     result = IngestResult()
-    keys = [item_key(article) for article in articles]
-    known = await previous_items(session, source_id, keys)
-    for key, article in zip(keys, articles, strict=True):
-        placed = await place_article(session, source_id, article, pipeline.decider, key, known)
-        if placed is None:
-            result.seen += 1
+    items = [_prepare(article) for article in articles]
+    known = await previous_items(session, source_id, [item.key for item in items])
+    batch = _Batch(session, source_id, pipeline.decider)
+    await batch.look_up([item for item in items if item.key not in known])
+    placed: list[tuple[Article, Placed]] = []
+    for item in items:
+        stored = known.get(item.key)
+        previous = _as_candidate(stored)
+        if stored is not None and previous is None:
+            result.seen += 1  # stored before sketches existed: treat as already seen
             continue
-        if placed.kind is Kind.UPDATE:
+        decision = await batch.decide(item, previous)
+        if decision.kind is Kind.SAME:
+            result.seen += 1
+        elif decision.kind is Kind.UPDATE and stored is not None:
+            if stored.article_id >= PENDING_ID:
+                # The same item twice in one batch, changed: write the first, then update it.
+                _resolve(placed, known, await batch.write())
+                stored = known[item.key]
+            placed.append((item.article, await _update(session, item, stored, known)))
             result.updated += 1
         else:
+            story, row = await batch.add(item, decision)
+            known[item.key] = PreviousItem(row, story, item.sketch.to_bytes(), item.published, 0)
+            placed.append((item.article, Placed(decision.kind, story, row, 0)))
+            _log_placed(row, story, decision)
+    _resolve(placed, known, await batch.write())
+    alerts: list[outbox.NewAlert] = []
+    for article, where in placed:
+        if where.article_id >= PENDING_ID:
+            continue  # a concurrent writer stored this item first
+        if where.kind is not Kind.UPDATE:
             result.new += 1
-        result.alert_ids.extend(await _alert(session, pipeline.matcher, article, placed))
+        alerts.extend(_alerts(pipeline.matcher, article, where))
+    result.alert_ids = await outbox.enqueue(session, alerts)
     return result
 
 
-async def place_article(
-    session: AsyncSession,
-    source_id: int,
-    article: Article,
-    decider: StoryDecider,
-    key: str,
-    known: dict[str, PreviousItem],
-) -> Placed | None:
-    """Store the article where dedup says it belongs; None when it is nothing new.
+def _resolve(
+    placed: list[tuple[Article, Placed]], known: dict[str, PreviousItem], ids: dict[int, int]
+) -> None:
+    """Swap pending ids for the stored ones once a batch is written."""
+    for n, (article, where) in enumerate(placed):
+        story, row = ids.get(where.story_id, where.story_id), ids.get(where.article_id)
+        if row is not None or story != where.story_id:
+            where = where._replace(story_id=story, article_id=row or where.article_id)
+            placed[n] = (article, where)
+    for key, item in known.items():
+        if item.article_id >= PENDING_ID and item.article_id in ids:
+            story = ids.get(item.story_id, item.story_id)
+            known[key] = item._replace(article_id=ids[item.article_id], story_id=story)
 
-    ``known`` holds the stored versions of this batch's items and is kept current, so an item
-    that appears twice in one batch is recognised the second time.
-    """
-    text = body_text(article)
-    sketch = dedup.sketch(article.title, text, article.url)
-    published = when(article)
-    stored = known.get(key)
-    previous = _as_candidate(stored)
-    if stored is not None and previous is None:
-        return None  # stored before sketches existed: treat as already seen
-    index = SqlSketchIndex(session)
-    decision = await dedup.place(index, decider, sketch, published, previous)
-    if decision.kind is Kind.SAME:
-        return None
-    content = dedup.content_hash(text) or None
-    canonical = dedup.canonical_url(article.url) if article.url else None
-    if decision.kind is Kind.UPDATE and stored is not None:
-        updates = await update_article(
-            session,
-            stored.article_id,
-            content_hash=content,
-            canonical_url=canonical,
-            sketch=sketch.to_bytes(),
-            article=article,
-        )
-        await sketches.add_bands(
-            session,
-            story_id=stored.story_id,
-            article_id=stored.article_id,
-            keys=dedup.band_keys(sketch),
-            published=published,
-            replace=True,
-        )
-        known[key] = stored._replace(sketch=sketch.to_bytes(), update_count=updates)
-        return Placed(Kind.UPDATE, stored.story_id, stored.article_id, updates)
-    story_id = await _story_for(session, decision, article)
-    article_id = await insert_article(
+
+async def _update(
+    session: AsyncSession, item: _Item, stored: PreviousItem, known: dict[str, PreviousItem]
+) -> Placed:
+    updates = await update_article(
         session,
-        source_id=source_id,
-        story_id=story_id,
-        item_key=key,
-        content_hash=content,
-        canonical_url=canonical,
-        sketch=sketch.to_bytes(),
-        article=article,
+        stored.article_id,
+        content_hash=dedup.content_hash(item.text) or None,
+        canonical_url=dedup.canonical_url(item.article.url) if item.article.url else None,
+        sketch=item.sketch.to_bytes(),
+        article=item.article,
     )
-    if article_id is None:
-        return None
-    await index.add(story_id, article_id, dedup.band_keys(sketch), sketch, published)
-    known[key] = PreviousItem(article_id, story_id, sketch.to_bytes(), published, 0)
+    await sketches.add_bands(
+        session,
+        story_id=stored.story_id,
+        article_id=stored.article_id,
+        keys=item.bands,
+        published=item.published,
+        replace=True,
+    )
+    known[item.key] = stored._replace(sketch=item.sketch.to_bytes(), update_count=updates)
+    return Placed(Kind.UPDATE, stored.story_id, stored.article_id, updates)
+
+
+def _log_placed(article_id: int, story_id: int, decision: Decision) -> None:
     log.debug(
-        "placed article_id=%s story_id=%s kind=%s reason=%s score=%.2f",
+        "placed article=%s story=%s kind=%s reason=%s score=%.2f",
         article_id,
         story_id,
         decision.kind.value,
         decision.reason.value,
         decision.score,
     )
-    return Placed(decision.kind, story_id, article_id, 0)
 
 
 def _as_candidate(stored: PreviousItem | None) -> Candidate | None:
@@ -183,16 +310,7 @@ def _as_candidate(stored: PreviousItem | None) -> Candidate | None:
     return Candidate(stored.story_id, stored.article_id, sketch, stored.published)
 
 
-async def _story_for(session: AsyncSession, decision: Decision, article: Article) -> int:
-    if decision.kind is Kind.JOIN and decision.story_id is not None:
-        await touch_story(session, decision.story_id)
-        return decision.story_id
-    return await create_story(session, article.title)
-
-
-async def _alert(
-    session: AsyncSession, matcher: Matcher, article: Article, placed: Placed
-) -> list[int]:
+def _alerts(matcher: Matcher, article: Article, placed: Placed) -> list[outbox.NewAlert]:
     alerts: list[outbox.NewAlert] = []
     for hit in matcher.match(article):
         round_ = alert_round(placed.kind, hit.rule.on_update, placed.updates)
@@ -221,4 +339,4 @@ async def _alert(
             article.title,
             ", ".join(hit.terms),
         )
-    return await outbox.enqueue(session, alerts)
+    return alerts

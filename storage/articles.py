@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ArticleRow, Story, utcnow
@@ -75,6 +75,39 @@ async def insert_article(
     return None if row is None else int(row[0])
 
 
+class NewArticle(NamedTuple):
+    story_id: int
+    item_key: str
+    content_hash: str | None
+    canonical_url: str | None
+    sketch: bytes
+    article: Article
+
+
+async def insert_articles(
+    session: AsyncSession, source_id: int, items: Sequence[NewArticle]
+) -> dict[str, int]:
+    """Ids of the rows stored, by item key, in one statement; an item a concurrent writer
+    stored first is left out (its unique key refuses it)."""
+    if not items:
+        return {}
+    rows = [
+        {
+            "source_id": source_id,
+            "story_id": item.story_id,
+            "item_key": item.item_key,
+            "content_hash": item.content_hash,
+            "canonical_url": item.canonical_url,
+            "sketch": item.sketch,
+            **article_values(item.article),
+        }
+        for item in items
+    ]
+    stmt = insert_ignore(session, ArticleRow).returning(ArticleRow.item_key, ArticleRow.id)
+    result = await session.execute(stmt, rows)
+    return {str(key): int(article_id) for key, article_id in result}
+
+
 async def update_article(
     session: AsyncSession,
     article_id: int,
@@ -111,6 +144,26 @@ async def create_story(session: AsyncSession, title: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
+async def create_stories(session: AsyncSession, stories: Sequence[tuple[str, int]]) -> list[int]:
+    """New stories from (title, article count) pairs; ids in input order.
+
+    One multi-row INSERT per chunk: both databases number its rows in VALUES order, so the
+    returned ids, sorted, line up with the input (per-row RETURNING would cost a round trip
+    per story).
+    """
+    now = utcnow()
+    table = cast(Table, Story.__table__)
+    ids: list[int] = []
+    for start in range(0, len(stories), 1_000):
+        rows = [
+            {"title": title, "created_at": now, "updated_at": now, "article_count": count}
+            for title, count in stories[start : start + 1_000]
+        ]
+        result = await session.execute(insert(table).values(rows).returning(table.c.id))
+        ids.extend(sorted(int(story_id) for story_id in result.scalars()))
+    return ids
+
+
 async def previous_items(
     session: AsyncSession, source_id: int, item_keys: Sequence[str]
 ) -> dict[str, PreviousItem]:
@@ -145,6 +198,19 @@ async def touch_story(session: AsyncSession, story_id: int) -> None:
         .where(Story.id == story_id)
         .values(updated_at=utcnow(), article_count=Story.article_count + 1)
     )
+
+
+async def touch_stories(session: AsyncSession, added: dict[int, int]) -> None:
+    """Count articles that joined existing stories: one statement run for every story."""
+    if not added:
+        return
+    table = cast(Table, Story.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("story"))
+        .values(updated_at=utcnow(), article_count=table.c.article_count + bindparam("added"))
+    )
+    await session.execute(stmt, [{"story": sid, "added": n} for sid, n in added.items()])
 
 
 async def prune_articles(session: AsyncSession, before: datetime) -> int:

@@ -17,6 +17,7 @@ from storage.models import ArticleRow, StorySketchBand
 from storage.sql import insert_ignore
 
 PER_KEY_LIMIT = 50
+KEYS_PER_QUERY = 2_000  # well under the bound-parameter limits of SQLite and asyncpg
 
 
 class BandRow(NamedTuple):
@@ -24,17 +25,38 @@ class BandRow(NamedTuple):
     article_id: int
     sketch: bytes
     published: datetime
+    keys: frozenset[int]  # the asked-for keys this article is indexed under
 
 
 async def band_candidates(
     session: AsyncSession, keys: Sequence[int], since: datetime, per_key: int = PER_KEY_LIMIT
 ) -> list[BandRow]:
-    """Stored articles sharing any key, published at or after ``since``, each listed once."""
-    if not keys:
-        return []
+    """Stored articles sharing any key, published at or after ``since``, each listed once
+    with the keys it shares: one lookup can serve a batch of articles."""
+    found: dict[int, tuple[int, bytes, datetime]] = {}
+    shared: dict[int, set[int]] = {}
+    wanted = list(set(keys))
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        for key, story_id, article_id, sketch, published in await _bands(
+            session, chunk, since, per_key
+        ):
+            if sketch is not None:
+                found.setdefault(article_id, (story_id, sketch, published))
+                shared.setdefault(article_id, set()).add(key)
+    return [
+        BandRow(story_id, article_id, sketch, published, frozenset(shared[article_id]))
+        for article_id, (story_id, sketch, published) in found.items()
+    ]
+
+
+async def _bands(
+    session: AsyncSession, keys: list[int], since: datetime, per_key: int
+) -> list[tuple[int, int, int, bytes | None, datetime]]:
     bands = StorySketchBand
     ranked = (
         select(
+            bands.band_key,
             bands.article_id,
             bands.story_id,
             bands.published,
@@ -42,21 +64,21 @@ async def band_candidates(
             .over(partition_by=bands.band_key, order_by=bands.published.desc())
             .label("rank"),
         )
-        .where(bands.band_key.in_(list(set(keys))), bands.published >= since)
+        .where(bands.band_key.in_(keys), bands.published >= since)
         .subquery()
     )
     query = (
-        select(ranked.c.story_id, ranked.c.article_id, ArticleRow.sketch, ranked.c.published)
+        select(
+            ranked.c.band_key,
+            ranked.c.story_id,
+            ranked.c.article_id,
+            ArticleRow.sketch,
+            ranked.c.published,
+        )
         .join(ArticleRow, ArticleRow.id == ranked.c.article_id)
         .where(ranked.c.rank <= per_key, ArticleRow.sketch.is_not(None))
-        .distinct()
     )
-    rows = (await session.execute(query)).all()
-    seen: dict[int, BandRow] = {}
-    for story_id, article_id, sketch, published in rows:
-        if sketch is not None:
-            seen.setdefault(article_id, BandRow(story_id, article_id, sketch, published))
-    return list(seen.values())
+    return [tuple(row) for row in (await session.execute(query)).all()]
 
 
 async def add_bands(
@@ -75,6 +97,19 @@ async def add_bands(
         )
     rows = [
         {"band_key": key, "article_id": article_id, "story_id": story_id, "published": published}
+        for key in dict.fromkeys(keys)
+    ]
+    if rows:
+        await session.execute(insert_ignore(session, StorySketchBand), rows)
+
+
+async def add_bands_many(
+    session: AsyncSession, articles: Sequence[tuple[int, int, Sequence[int], datetime]]
+) -> None:
+    """Index new articles, given as (story_id, article_id, keys, published), in one statement."""
+    rows = [
+        {"band_key": key, "article_id": article_id, "story_id": story_id, "published": published}
+        for story_id, article_id, keys, published in articles
         for key in dict.fromkeys(keys)
     ]
     if rows:

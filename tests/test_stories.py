@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.match import Matcher
 from alerts.rules import Rule
-from daemon.ingest import IngestResult, Pipeline, ingest_articles
+from daemon import dedup
+from daemon.dedup import Kind, MemorySketchIndex, StoryDecider
+from daemon.ingest import IngestResult, Pipeline, ingest_articles, item_key
 from daemon.parse import parse_feed
 from storage.articles import prune_articles
 from storage.engine import create_engine, session_factory
@@ -149,4 +151,68 @@ async def test_retention_prunes_old_articles_with_their_sketches_and_keeps_alert
     assert await count(db, ArticleRow) == 0
     assert await count(db, StorySketchBand) == 0
     assert await count(db, AlertRow) == 2
+    assert await count(db, Story) == 2
+
+
+async def reference_stories(items: list[Article]) -> set[frozenset[str]]:
+    """Stories as one-article-at-a-time placement over the in-memory index groups them."""
+    index, decider = MemorySketchIndex(), StoryDecider()
+    story_of: dict[str, int] = {}
+    for n, item in enumerate(items):
+        text = "\n\n".join(item.paragraphs)
+        sketch = dedup.sketch(item.title, text, item.url)
+        assert item.published is not None
+        decision = await dedup.place(index, decider, sketch, item.published)
+        story = decision.story_id if decision.kind is Kind.JOIN else n
+        assert story is not None and item.guid is not None
+        story_of[item.guid] = story
+        await index.add(story, n, dedup.band_keys(sketch), sketch, item.published)
+    groups: dict[int, set[str]] = {}
+    for guid, story in story_of.items():
+        groups.setdefault(story, set()).add(guid)
+    return {frozenset(group) for group in groups.values()}
+
+
+async def test_a_whole_corpus_in_one_batch_groups_as_one_article_at_a_time_would(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    items = [article(corpus_id) for corpus_id in CORPUS]
+    result = await ingest(db, "a", items, [])
+    assert result.new == len(items)
+    async with db() as session:
+        rows = (
+            await session.execute(
+                select(ArticleRow.item_key, ArticleRow.story_id, Story.title, Story.article_count)
+                .join(Story, Story.id == ArticleRow.story_id)
+                .order_by(ArticleRow.id)
+            )
+        ).all()
+    by_key = {item_key(item): item for item in items}
+    groups: dict[int, set[str]] = {}
+    for key, story_id, _, _ in rows:
+        guid = by_key[key].guid
+        assert guid is not None
+        groups.setdefault(story_id, set()).add(guid)
+    expected = await reference_stories(items)
+    assert {frozenset(g) for g in groups.values()} == expected
+    assert len(expected) < len(items), "the corpus holds copies: some stories have several"
+    first_title: dict[int, str] = {}
+    for key, story_id, story_title, article_count in rows:
+        first_title.setdefault(story_id, by_key[key].title)
+        assert story_title == first_title[story_id], "a story is named after its first article"
+        assert article_count == len(groups[story_id])
+
+
+async def test_an_item_twice_in_one_batch_with_new_text_is_stored_once_and_updated(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    first = article("kharkiv/base")
+    changed = article("kharkiv/update", guid="kharkiv/base")
+    result = await ingest(db, "a", [first, article("odesa/base"), changed], [kharkiv_rule()])
+    assert (result.new, result.updated) == (2, 1)
+    async with db() as session:
+        stored = (
+            await session.execute(select(ArticleRow.title, ArticleRow.update_count))
+        ).all()
+    assert sorted(stored) == sorted([(changed.title, 1), (article("odesa/base").title, 0)])
     assert await count(db, Story) == 2
