@@ -99,22 +99,22 @@ PENDING_ARTICLE = 3 << 61
 
 
 @dataclass(slots=True)
-class _Item:
-    """An incoming article with everything dedup needs, computed once."""
+class Prepared:
+    """An incoming article with everything dedup needs, computed once, possibly in a parser
+    worker process: sketching costs as much as parsing, and there it runs on another core."""
 
     article: Article
     key: str
-    text: str
     sketch: Sketch
     bands: list[int]
     published: datetime
 
 
-def _prepare(article: Article) -> _Item:
+def prepare(article: Article) -> Prepared:
     text = body_text(article)
     sketch = dedup.sketch(article.title, text, article.url)
     key = dedup.item_key(article.guid, article.url, article.title, text)
-    return _Item(article, key, text, sketch, dedup.band_keys(sketch), when(article))
+    return Prepared(article, key, sketch, dedup.band_keys(sketch), when(article))
 
 
 class _Batch:
@@ -132,18 +132,23 @@ class _Batch:
         self.fresh = MemorySketchIndex()
         self.new_stories: dict[int, str] = {}  # pending id -> title
         self.counts: dict[int, int] = {}  # story -> articles added by this batch
-        self.inserts: list[tuple[_Item, int, int]] = []  # item, pending story, pending article
-        self.written: list[tuple[_Item, int, int]] = []  # the same, once stored, with real ids
+        self.inserts: list[tuple[Prepared, int, int]] = []  # item, pending story, pending article
+        self.written: list[tuple[Prepared, int, int]] = []  # the same, once stored, with real ids
+        self.rebuild = False  # ``fresh`` still holds pending ids of written articles
 
-    async def look_up(self, items: Sequence[_Item]) -> None:
+    async def look_up(self, items: Sequence[Prepared]) -> None:
         keys = {key for item in items for key in item.bands}
         if keys:
             since = min(self.decider.since(item.published) for item in items)
             self.stored = await sketches.band_candidates(self.session, list(keys), since)
 
-    async def decide(self, item: _Item, previous: Candidate | None) -> Decision:
+    async def decide(self, item: Prepared, previous: Candidate | None) -> Decision:
         if previous is not None:
             return self.decider.decide(item.sketch, item.published, [], previous)
+        if self.rebuild:
+            self.fresh, self.rebuild = MemorySketchIndex(), False
+            for done, story, article in self.written:
+                await self.fresh.add(story, article, done.bands, done.sketch, done.published)
         bands = set(item.bands)
         found = [
             Candidate(r.story_id, r.article_id, Sketch.from_bytes(r.sketch), r.published)
@@ -153,7 +158,7 @@ class _Batch:
         found += await self.fresh.candidates(item.bands, self.decider.since(item.published))
         return self.decider.decide(item.sketch, item.published, found)
 
-    async def add(self, item: _Item, decision: Decision) -> tuple[int, int]:
+    async def add(self, item: Prepared, decision: Decision) -> tuple[int, int]:
         """Pending ids for a new article; stories are created and counted when written."""
         if decision.kind is Kind.JOIN and decision.story_id is not None:
             story = decision.story_id
@@ -177,7 +182,7 @@ class _Batch:
             NewArticle(
                 story_id=ids.get(story, story),
                 item_key=item.key,
-                content_hash=dedup.content_hash(item.text) or None,
+                content_hash=dedup.content_hash(body_text(item.article)) or None,
                 canonical_url=dedup.canonical_url(item.article.url) if item.article.url else None,
                 sketch=item.sketch.to_bytes(),
                 article=item.article,
@@ -199,9 +204,7 @@ class _Batch:
             for item, story, _ in self.inserts
             if item.key in stored
         ]
-        self.fresh = MemorySketchIndex()
-        for item, story, article in self.written:
-            await self.fresh.add(story, article, item.bands, item.sketch, item.published)
+        self.rebuild = True
         self.new_stories, self.counts, self.inserts = {}, {}, []
         return ids
 
@@ -210,14 +213,22 @@ async def ingest_articles(
     session: AsyncSession,
     *,
     source_id: int,
-    articles: Sequence[Article],
+    articles: Sequence[Article | Prepared],
     pipeline: Pipeline,
+    new_only: bool = False,
 ) -> IngestResult:
     """Place, store and match a batch of one source's articles in a handful of statements:
-    per-article round trips to the database, not the work itself, used to set the pace."""
+    per-article round trips to the database, not the work itself, used to set the pace.
+
+    ``new_only``: an item already stored is seen, whatever its text now (a feed's entries
+    are compared by identity, since many feeds rewrite their old entries on every fetch).
+    """
     result = IngestResult()
-    items = [_prepare(article) for article in articles]
+    items = [a if isinstance(a, Prepared) else prepare(a) for a in articles]
     known = await previous_items(session, source_id, [item.key for item in items])
+    if new_only and known:
+        result.seen += sum(1 for item in items if item.key in known)
+        items = [item for item in items if item.key not in known]
     batch = _Batch(session, source_id, pipeline.decider)
     await batch.look_up([item for item in items if item.key not in known])
     placed: list[tuple[Article, Placed]] = []
@@ -270,12 +281,12 @@ def _resolve(
 
 
 async def _update(
-    session: AsyncSession, item: _Item, stored: PreviousItem, known: dict[str, PreviousItem]
+    session: AsyncSession, item: Prepared, stored: PreviousItem, known: dict[str, PreviousItem]
 ) -> Placed:
     updates = await update_article(
         session,
         stored.article_id,
-        content_hash=dedup.content_hash(item.text) or None,
+        content_hash=dedup.content_hash(body_text(item.article)) or None,
         canonical_url=dedup.canonical_url(item.article.url) if item.article.url else None,
         sketch=item.sketch.to_bytes(),
         article=item.article,

@@ -15,10 +15,11 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from daemon.errors import ParseError
+from daemon.ingest import Prepared, prepare
 from daemon.parse import ParsedFeed, parse_bytes, parse_feed
 from storage.types import Article
 
@@ -28,8 +29,18 @@ PARSE_TIMEOUT = 120.0
 WORKER_NICENESS = 10
 
 
-def parse_feed_job(data: bytes, source: str, zone: ZoneInfo | None) -> ParsedFeed:
-    return parse_feed(data, source=source, timezone=zone)
+class PreparedFeed(NamedTuple):
+    """A parsed feed with its entries ready for dedup, in the same order."""
+
+    feed: ParsedFeed
+    items: list[Prepared]
+
+
+def parse_feed_job(data: bytes, source: str, zone: ZoneInfo | None) -> PreparedFeed:
+    """Parse, and sketch every entry while in the worker: the event loop's process then only
+    stores and matches."""
+    feed = parse_feed(data, source=source, timezone=zone)
+    return PreparedFeed(feed, [prepare(article) for article in feed.articles])
 
 
 def parse_page_job(data: bytes, url: str, source: str, zone: ZoneInfo | None) -> Article | None:
@@ -65,7 +76,7 @@ class ParsePool:
         if self._executor is None:
             if self.processes > 0:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["daemon.parse", "daemon.feeds.parsing"])
+                context.set_forkserver_preload(["daemon.feeds.parsing"])  # and what it imports
                 self._executor = ProcessPoolExecutor(
                     self.processes, mp_context=context, initializer=_yield_to_the_loop
                 )
@@ -78,7 +89,7 @@ class ParsePool:
         if self.processes > 0:
             await asyncio.gather(*(self._run(os.getpid) for _ in range(self.processes)))
 
-    async def feed(self, data: bytes, source: str, zone: ZoneInfo | None) -> ParsedFeed:
+    async def feed(self, data: bytes, source: str, zone: ZoneInfo | None) -> PreparedFeed:
         self.parsed += 1
         return await self._run(parse_feed_job, data, source, zone)
 

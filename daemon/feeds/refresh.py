@@ -25,7 +25,7 @@ from daemon.errors import FetchError, ParseError
 from daemon.feeds import state as st
 from daemon.feeds.fetch import Fetcher, Response, Validators
 from daemon.feeds.fulltext import add_full_text, wanted_pages
-from daemon.feeds.parsing import ParsePool
+from daemon.feeds.parsing import ParsePool, PreparedFeed
 from daemon.feeds.schedule import (
     Backoff,
     Bounds,
@@ -33,11 +33,9 @@ from daemon.feeds.schedule import (
     publishing_gap,
     retry_after_delay,
 )
-from daemon.ingest import IngestResult, Pipeline, ingest_articles, item_key
-from daemon.parse import ParsedFeed
+from daemon.ingest import IngestResult, Pipeline, Prepared, ingest_articles, prepare
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
-from storage.types import Article
 
 log = logging.getLogger("newswatch.feeds")
 THROTTLED = frozenset({429, 503})
@@ -140,40 +138,35 @@ class Refresher:
         if digest == job.state.body_hash:
             return self._succeeded(job, response, st.UNCHANGED, digest)
         try:
-            parsed = await self.parser.feed(response.body, job.state.name, job.zone)
+            prepared = await self.parser.feed(response.body, job.state.name, job.zone)
         except ParseError as exc:
             return self.failed(job, "unreadable", str(exc))
         except Exception as exc:  # a parser bug must cost one poll, never the poller
             log.exception("parser failed source=%s url=%s", job.state.name, response.url)
             return self.failed(job, "unreadable", f"parser error: {exc!r}")
+        parsed = prepared.feed
         if not parsed.articles and parsed.bozo_error:
             return self.failed(job, "unreadable", f"not a readable feed: {parsed.bozo_error}")
-        return await self._store(job, response, parsed, digest)
+        return await self._store(job, response, prepared, digest)
 
-    async def _store(self, job: Job, response: Response, parsed: ParsedFeed, digest: str) -> Polled:
-        articles = await self._fresh(job, parsed.articles)
-        if job.feed.full_text and articles:
-            indices = wanted_pages(articles, (), self.polling.full_text_limit)
-            articles = await add_full_text(
-                articles,
-                indices,
-                fetcher=self.fetcher,
-                parser=self.parser,
-                source=job.state.name,
-                zone=job.zone,
-            )
+    async def _store(
+        self, job: Job, response: Response, prepared: PreparedFeed, digest: str
+    ) -> Polled:
+        parsed, items = prepared
+        if job.feed.full_text and items:
+            items = await self._full_text(job, await self._fresh(job, items))
         ttl = parsed.ttl_minutes * 60.0 if parsed.ttl_minutes else None
         result = st.Success(
             status=st.OK,
             etag=response.etag,
             last_modified=response.last_modified,
             body_hash=digest,
-            gap=publishing_gap(a.published for a in articles),
+            gap=publishing_gap(item.article.published for item in items),
             hints=(ttl, parse_max_age(response.headers)),
             warning=parsed.bozo_error,
             moved_to=response.moved_to,
         )
-        outcome = await self._commit(job, articles, result)
+        outcome = await self._commit(job, items, result)
         level = logging.INFO if outcome.new else logging.DEBUG
         log.log(
             level,
@@ -185,7 +178,7 @@ class Refresher:
         )
         return Polled(None, outcome.new, alert_ids=outcome.alert_ids)
 
-    async def _commit(self, job: Job, articles: list[Article], result: st.Success) -> IngestResult:
+    async def _commit(self, job: Job, items: list[Prepared], result: st.Success) -> IngestResult:
         """Articles, alerts and the feed's new state in one transaction, retried when the
         database aborts it for a race (deadlock) rather than for a fault."""
         bounds = self.bounds(job.feed)
@@ -195,8 +188,9 @@ class Refresher:
                     outcome = await ingest_articles(
                         session,
                         source_id=job.state.id,
-                        articles=articles,
+                        articles=items,
                         pipeline=self.pipeline(),
+                        new_only=True,
                     )
                     done = dataclasses.replace(result, new_items=outcome.new)
                     values = st.after_success(job.state, bounds, self.clock(), done)
@@ -211,14 +205,31 @@ class Refresher:
                 await asyncio.sleep(0.05 * attempt * (1 + self.rand()))
         raise AssertionError("unreachable")
 
-    async def _fresh(self, job: Job, articles: list[Article]) -> list[Article]:
-        """Entries not stored yet, found in one query: a poll usually brings a few new items
-        among many known ones, and storage need not be asked about each. Storage's unique
-        key still decides in the end, so a race with another replica stores nothing twice."""
-        keys = [item_key(a) for a in articles]
+    async def _fresh(self, job: Job, items: list[Prepared]) -> list[Prepared]:
+        """Entries not stored yet, found in one query, so only their pages are fetched.
+        Storage's unique key still decides in the end: a race with another replica stores
+        nothing twice."""
         async with self.sessions() as session:
-            known = await store.known_item_keys(session, job.state.id, keys)
-        return [a for a, key in zip(articles, keys, strict=True) if key not in known]
+            known = await store.known_item_keys(session, job.state.id, [i.key for i in items])
+        return [item for item in items if item.key not in known]
+
+    async def _full_text(self, job: Job, items: list[Prepared]) -> list[Prepared]:
+        articles = [item.article for item in items]
+        indices = wanted_pages(articles, (), self.polling.full_text_limit)
+        if not indices:
+            return items
+        fuller = await add_full_text(
+            articles,
+            indices,
+            fetcher=self.fetcher,
+            parser=self.parser,
+            source=job.state.name,
+            zone=job.zone,
+        )
+        return [
+            item if article is item.article else prepare(article)
+            for item, article in zip(items, fuller, strict=True)
+        ]
 
     def _succeeded(self, job: Job, response: Response, status: str, digest: str | None) -> Polled:
         result = st.Success(
