@@ -124,16 +124,16 @@ class _Batch:
     found in memory, so a batch groups its own copies exactly as one-by-one storage would.
     """
 
-    def __init__(self, session: AsyncSession, source_id: int, decider: StoryDecider) -> None:
+    def __init__(self, session: AsyncSession, decider: StoryDecider) -> None:
         self.session = session
-        self.source_id = source_id
         self.decider = decider
         self.stored: list[BandRow] = []
         self.fresh = MemorySketchIndex()
         self.new_stories: dict[int, str] = {}  # pending id -> title
         self.counts: dict[int, int] = {}  # story -> articles added by this batch
-        self.inserts: list[tuple[Prepared, int, int]] = []  # item, pending story, pending article
-        self.written: list[tuple[Prepared, int, int]] = []  # the same, once stored, with real ids
+        # (source, item, pending story, pending article), then the same once stored, real ids
+        self.inserts: list[tuple[int, Prepared, int, int]] = []
+        self.written: list[tuple[Prepared, int, int]] = []
         self.rebuild = False  # ``fresh`` still holds pending ids of written articles
 
     async def look_up(self, items: Sequence[Prepared]) -> None:
@@ -158,7 +158,7 @@ class _Batch:
         found += await self.fresh.candidates(item.bands, self.decider.since(item.published))
         return self.decider.decide(item.sketch, item.published, found)
 
-    async def add(self, item: Prepared, decision: Decision) -> tuple[int, int]:
+    async def add(self, source: int, item: Prepared, decision: Decision) -> tuple[int, int]:
         """Pending ids for a new article; stories are created and counted when written."""
         if decision.kind is Kind.JOIN and decision.story_id is not None:
             story = decision.story_id
@@ -167,7 +167,7 @@ class _Batch:
             self.new_stories[story] = item.article.title
         self.counts[story] = self.counts.get(story, 0) + 1
         article = PENDING_ARTICLE + len(self.inserts)
-        self.inserts.append((item, story, article))
+        self.inserts.append((source, item, story, article))
         await self.fresh.add(story, article, item.bands, item.sketch, item.published)
         return story, article
 
@@ -180,6 +180,7 @@ class _Batch:
         ids = dict(zip(pending, created, strict=True))
         rows = [
             NewArticle(
+                source_id=source,
                 story_id=ids.get(story, story),
                 item_key=item.key,
                 content_hash=dedup.content_hash(body_text(item.article)) or None,
@@ -187,23 +188,20 @@ class _Batch:
                 sketch=item.sketch.to_bytes(),
                 article=item.article,
             )
-            for item, story, _ in self.inserts
+            for source, item, story, _ in self.inserts
         ]
-        stored = await insert_articles(self.session, self.source_id, rows)
+        stored = await insert_articles(self.session, rows)
         joined = {story: n for story, n in self.counts.items() if story not in self.new_stories}
         await touch_stories(self.session, joined)
         bands = []
-        for item, story, placeholder in self.inserts:
-            if item.key in stored:
-                ids[placeholder] = stored[item.key]
-                bands.append((ids.get(story, story), stored[item.key], item.bands, item.published))
+        for source, item, story, placeholder in self.inserts:
+            row = stored.get((source, item.key))
+            if row is not None:
+                ids[placeholder] = row
+                bands.append((ids.get(story, story), row, item.bands, item.published))
+                # Later articles of the batch must still find it, now under its real ids.
+                self.written.append((item, ids.get(story, story), row))
         await sketches.add_bands_many(self.session, bands)
-        # Later articles of the batch must still find these, now under their real ids.
-        self.written += [
-            (item, ids.get(story, story), stored[item.key])
-            for item, story, _ in self.inserts
-            if item.key in stored
-        ]
         self.rebuild = True
         self.new_stories, self.counts, self.inserts = {}, {}, []
         return ids
@@ -217,23 +215,42 @@ async def ingest_articles(
     pipeline: Pipeline,
     new_only: bool = False,
 ) -> IngestResult:
-    """Place, store and match a batch of one source's articles in a handful of statements:
-    per-article round trips to the database, not the work itself, used to set the pace.
+    """One source's articles: see :func:`ingest_many`."""
+    batch = [(source_id, articles)]
+    return (await ingest_many(session, batch, pipeline=pipeline, new_only=new_only))[0]
+
+
+async def ingest_many(
+    session: AsyncSession,
+    inputs: Sequence[tuple[int, Sequence[Article | Prepared]]],
+    *,
+    pipeline: Pipeline,
+    new_only: bool = False,
+) -> list[IngestResult]:
+    """Place, store and match the articles of several (source id, articles) inputs in a
+    handful of statements: per-article round trips to the database, not the work itself,
+    used to set the pace. Inputs are placed in order, each seeing the ones before it.
 
     ``new_only``: an item already stored is seen, whatever its text now (a feed's entries
     are compared by identity, since many feeds rewrite their old entries on every fetch).
     """
-    result = IngestResult()
-    items = [a if isinstance(a, Prepared) else prepare(a) for a in articles]
-    known = await previous_items(session, source_id, [item.key for item in items])
+    results = [IngestResult() for _ in inputs]
+    work = [
+        (n, source, a if isinstance(a, Prepared) else prepare(a))
+        for n, (source, articles) in enumerate(inputs)
+        for a in articles
+    ]
+    known = await previous_items(session, [(source, item.key) for _, source, item in work])
     if new_only and known:
-        result.seen += sum(1 for item in items if item.key in known)
-        items = [item for item in items if item.key not in known]
-    batch = _Batch(session, source_id, pipeline.decider)
-    await batch.look_up([item for item in items if item.key not in known])
-    placed: list[tuple[Article, Placed]] = []
-    for item in items:
-        stored = known.get(item.key)
+        for n, source, item in work:
+            results[n].seen += (source, item.key) in known
+        work = [(n, source, item) for n, source, item in work if (source, item.key) not in known]
+    batch = _Batch(session, pipeline.decider)
+    await batch.look_up([item for _, source, item in work if (source, item.key) not in known])
+    placed: list[tuple[int, Article, Placed]] = []
+    for n, source, item in work:
+        result, at = results[n], (source, item.key)
+        stored = known.get(at)
         previous = _as_candidate(stored)
         if stored is not None and previous is None:
             result.seen += 1  # stored before sketches existed: treat as already seen
@@ -245,44 +262,47 @@ async def ingest_articles(
             if stored.article_id >= PENDING_ID:
                 # The same item twice in one batch, changed: write the first, then update it.
                 _resolve(placed, known, await batch.write())
-                stored = known[item.key]
-            placed.append((item.article, await _update(session, item, stored, known)))
+                stored = known[at]
+            update = await _update(session, item, stored)
+            known[at] = stored._replace(sketch=item.sketch.to_bytes(), update_count=update.updates)
+            placed.append((n, item.article, update))
             result.updated += 1
         else:
-            story, row = await batch.add(item, decision)
-            known[item.key] = PreviousItem(row, story, item.sketch.to_bytes(), item.published, 0)
-            placed.append((item.article, Placed(decision.kind, story, row, 0)))
+            story, row = await batch.add(source, item, decision)
+            known[at] = PreviousItem(row, story, item.sketch.to_bytes(), item.published, 0)
+            placed.append((n, item.article, Placed(decision.kind, story, row, 0)))
             _log_placed(row, story, decision)
     _resolve(placed, known, await batch.write())
-    alerts: list[outbox.NewAlert] = []
-    for article, where in placed:
+    alerts: list[list[outbox.NewAlert]] = [[] for _ in inputs]
+    for n, article, where in placed:
         if where.article_id >= PENDING_ID:
             continue  # a concurrent writer stored this item first
         if where.kind is not Kind.UPDATE:
-            result.new += 1
-        alerts.extend(_alerts(pipeline.matcher, article, where))
-    result.alert_ids = await outbox.enqueue(session, alerts)
-    return result
+            results[n].new += 1
+        alerts[n].extend(_alerts(pipeline.matcher, article, where))
+    for result, wanted in zip(results, alerts, strict=True):
+        result.alert_ids = await outbox.enqueue(session, wanted) if wanted else []
+    return results
 
 
 def _resolve(
-    placed: list[tuple[Article, Placed]], known: dict[str, PreviousItem], ids: dict[int, int]
+    placed: list[tuple[int, Article, Placed]],
+    known: dict[tuple[int, str], PreviousItem],
+    ids: dict[int, int],
 ) -> None:
     """Swap pending ids for the stored ones once a batch is written."""
-    for n, (article, where) in enumerate(placed):
+    for index, (n, article, where) in enumerate(placed):
         story, row = ids.get(where.story_id, where.story_id), ids.get(where.article_id)
         if row is not None or story != where.story_id:
             where = where._replace(story_id=story, article_id=row or where.article_id)
-            placed[n] = (article, where)
+            placed[index] = (n, article, where)
     for key, item in known.items():
         if item.article_id >= PENDING_ID and item.article_id in ids:
             story = ids.get(item.story_id, item.story_id)
             known[key] = item._replace(article_id=ids[item.article_id], story_id=story)
 
 
-async def _update(
-    session: AsyncSession, item: Prepared, stored: PreviousItem, known: dict[str, PreviousItem]
-) -> Placed:
+async def _update(session: AsyncSession, item: Prepared, stored: PreviousItem) -> Placed:
     updates = await update_article(
         session,
         stored.article_id,
@@ -299,7 +319,6 @@ async def _update(
         published=item.published,
         replace=True,
     )
-    known[item.key] = stored._replace(sketch=item.sketch.to_bytes(), update_count=updates)
     return Placed(Kind.UPDATE, stored.story_id, stored.article_id, updates)
 
 

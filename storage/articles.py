@@ -76,6 +76,7 @@ async def insert_article(
 
 
 class NewArticle(NamedTuple):
+    source_id: int
     story_id: int
     item_key: str
     content_hash: str | None
@@ -85,15 +86,15 @@ class NewArticle(NamedTuple):
 
 
 async def insert_articles(
-    session: AsyncSession, source_id: int, items: Sequence[NewArticle]
-) -> dict[str, int]:
-    """Ids of the rows stored, by item key, in one statement; an item a concurrent writer
-    stored first is left out (its unique key refuses it)."""
+    session: AsyncSession, items: Sequence[NewArticle]
+) -> dict[tuple[int, str], int]:
+    """Ids of the rows stored, by (source id, item key), in one statement; an item a
+    concurrent writer stored first is left out (its unique key refuses it)."""
     if not items:
         return {}
     rows = [
         {
-            "source_id": source_id,
+            "source_id": item.source_id,
             "story_id": item.story_id,
             "item_key": item.item_key,
             "content_hash": item.content_hash,
@@ -103,9 +104,11 @@ async def insert_articles(
         }
         for item in items
     ]
-    stmt = insert_ignore(session, ArticleRow).returning(ArticleRow.item_key, ArticleRow.id)
+    stmt = insert_ignore(session, ArticleRow).returning(
+        ArticleRow.source_id, ArticleRow.item_key, ArticleRow.id
+    )
     result = await session.execute(stmt, rows)
-    return {str(key): int(article_id) for key, article_id in result}
+    return {(int(source), str(key)): int(article_id) for source, key, article_id in result}
 
 
 async def update_article(
@@ -165,14 +168,17 @@ async def create_stories(session: AsyncSession, stories: Sequence[tuple[str, int
 
 
 async def previous_items(
-    session: AsyncSession, source_id: int, item_keys: Sequence[str]
-) -> dict[str, PreviousItem]:
-    """The stored versions of these items, by item key: one query for a whole batch."""
-    found: dict[str, PreviousItem] = {}
-    wanted = list(dict.fromkeys(item_keys))
-    for start in range(0, len(wanted), 500):
+    session: AsyncSession, items: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], PreviousItem]:
+    """The stored versions of these (source id, item key) pairs: a query per 500 keys."""
+    found: dict[tuple[int, str], PreviousItem] = {}
+    wanted = set(items)
+    sources = list({source for source, _ in wanted})
+    keys = list({key for _, key in wanted})
+    for start in range(0, len(keys), 500):
         result = await session.execute(
             select(
+                ArticleRow.source_id,
                 ArticleRow.item_key,
                 ArticleRow.id,
                 ArticleRow.story_id,
@@ -181,14 +187,15 @@ async def previous_items(
                 ArticleRow.created_at,
                 ArticleRow.update_count,
             ).where(
-                ArticleRow.source_id == source_id,
-                ArticleRow.item_key.in_(wanted[start : start + 500]),
+                ArticleRow.source_id.in_(sources),
+                ArticleRow.item_key.in_(keys[start : start + 500]),
             )
         )
-        for key, article_id, story_id, sketch, published, created_at, updates in result:
-            found[key] = PreviousItem(
-                article_id, story_id, sketch, published or created_at, updates
-            )
+        for source, key, article_id, story_id, sketch, published, created_at, updates in result:
+            if (source, key) in wanted:  # the same key may belong to another source asked about
+                found[(source, key)] = PreviousItem(
+                    article_id, story_id, sketch, published or created_at, updates
+                )
     return found
 
 

@@ -14,7 +14,7 @@ from alerts.match import Matcher
 from alerts.rules import Rule
 from daemon import dedup
 from daemon.dedup import Kind, MemorySketchIndex, StoryDecider
-from daemon.ingest import IngestResult, Pipeline, ingest_articles, item_key
+from daemon.ingest import IngestResult, Pipeline, ingest_articles, ingest_many, item_key
 from daemon.parse import parse_feed
 from storage.articles import prune_articles
 from storage.engine import create_engine, session_factory
@@ -216,3 +216,27 @@ async def test_an_item_twice_in_one_batch_with_new_text_is_stored_once_and_updat
         ).all()
     assert sorted(stored) == sorted([(changed.title, 1), (article("odesa/base").title, 0)])
     assert await count(db, Story) == 2
+
+
+async def test_several_sources_in_one_transaction_group_and_alert_as_if_stored_one_by_one(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    ids = {name: await source_id(db, name) for name in ("a", "b", "c")}
+    async with db.begin() as session:
+        results = await ingest_many(
+            session,
+            [
+                (ids["a"], [article("kharkiv/base"), article("odesa/base")]),
+                (ids["b"], [article("kharkiv/synd", source="b")]),
+                (ids["c"], [article("kharkiv/base", source="c"), article("kharkiv/neg")]),
+            ],
+            pipeline=Pipeline(Matcher([kharkiv_rule()])),
+        )
+    assert [(r.new, r.seen) for r in results] == [(2, 0), (1, 0), (2, 0)]
+    assert len(results[0].alert_ids) == 2, "the story's alert, once per channel"
+    assert results[1].alert_ids == [], "a copy in another source joins the story"
+    assert len(results[2].alert_ids) == 2, "another event in the same city is another story"
+    assert await count(db, Story) == 3
+    async with db() as session:
+        sizes = sorted((await session.execute(select(Story.article_count))).scalars())
+    assert sizes == [1, 1, 3]
