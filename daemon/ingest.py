@@ -6,6 +6,7 @@ and the alerts it caused are committed together or not at all.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,8 @@ def when(article: Article) -> datetime:
 # share a number.
 PENDING_ID = 1 << 62
 PENDING_ARTICLE = 3 << 61
+# Placing and matching a large batch is CPU work: the event loop gets a turn this often.
+YIELD_EVERY = 16
 
 
 @dataclass(slots=True)
@@ -248,7 +251,9 @@ async def ingest_many(
     batch = _Batch(session, pipeline.decider)
     await batch.look_up([item for _, source, item in work if (source, item.key) not in known])
     placed: list[tuple[int, Article, Placed]] = []
-    for n, source, item in work:
+    for done, (n, source, item) in enumerate(work, 1):
+        if done % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         result, at = results[n], (source, item.key)
         stored = known.get(at)
         previous = _as_candidate(stored)
@@ -273,16 +278,27 @@ async def ingest_many(
             placed.append((n, item.article, Placed(decision.kind, story, row, 0)))
             _log_placed(row, story, decision)
     _resolve(placed, known, await batch.write())
-    alerts: list[list[outbox.NewAlert]] = [[] for _ in inputs]
-    for n, article, where in placed:
+    await _raise_alerts(session, pipeline.matcher, placed, results)
+    return results
+
+
+async def _raise_alerts(
+    session: AsyncSession,
+    matcher: Matcher,
+    placed: list[tuple[int, Article, Placed]],
+    results: list[IngestResult],
+) -> None:
+    alerts: list[list[outbox.NewAlert]] = [[] for _ in results]
+    for done, (n, article, where) in enumerate(placed, 1):
+        if done % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         if where.article_id >= PENDING_ID:
             continue  # a concurrent writer stored this item first
         if where.kind is not Kind.UPDATE:
             results[n].new += 1
-        alerts[n].extend(_alerts(pipeline.matcher, article, where))
+        alerts[n].extend(_alerts(matcher, article, where))
     for result, wanted in zip(results, alerts, strict=True):
         result.alert_ids = await outbox.enqueue(session, wanted) if wanted else []
-    return results
 
 
 def _resolve(

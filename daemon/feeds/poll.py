@@ -93,6 +93,7 @@ class FeedDispatcher:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            await self.refresher.writer.drain()
             await asyncio.shield(self._flush())
             if running:
                 await asyncio.shield(self.release())

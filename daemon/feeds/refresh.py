@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.http import parse_retry_after
@@ -33,13 +32,13 @@ from daemon.feeds.schedule import (
     publishing_gap,
     retry_after_delay,
 )
-from daemon.ingest import IngestResult, Pipeline, Prepared, ingest_articles, prepare
+from daemon.feeds.writer import StoreWriter
+from daemon.ingest import IngestResult, Pipeline, Prepared, prepare
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
 
 log = logging.getLogger("newswatch.feeds")
 THROTTLED = frozenset({429, 503})
-STORE_ATTEMPTS = 4
 
 
 @dataclass(slots=True)
@@ -88,6 +87,7 @@ class Refresher:
         self.clock = clock
         self.rand = rand
         self.backoff = Backoff(polling.error_backoff, polling.error_backoff_cap)
+        self.writer = StoreWriter(sessions, pipeline, owner=owner, slots=store_slots, rand=rand)
 
     def bounds(self, feed: FeedSettings) -> Bounds:
         return Bounds.resolve(
@@ -178,32 +178,17 @@ class Refresher:
         )
         return Polled(None, outcome.new, alert_ids=outcome.alert_ids)
 
-    async def _commit(self, job: Job, items: list[Prepared], result: st.Success) -> IngestResult:
-        """Articles, alerts and the feed's new state in one transaction, retried when the
-        database aborts it for a race (deadlock) rather than for a fault."""
+    async def _commit(
+        self, job: Job, items: list[Prepared], result: st.Success
+    ) -> IngestResult:
+        """Entries, alerts and the feed's new state are written in one transaction."""
         bounds = self.bounds(job.feed)
-        for attempt in range(1, STORE_ATTEMPTS + 1):
-            try:
-                async with self.store_slots, self.sessions.begin() as session:
-                    outcome = await ingest_articles(
-                        session,
-                        source_id=job.state.id,
-                        articles=items,
-                        pipeline=self.pipeline(),
-                        new_only=True,
-                    )
-                    done = dataclasses.replace(result, new_items=outcome.new)
-                    values = st.after_success(job.state, bounds, self.clock(), done)
-                    await store.record_results(session, self.owner, [values])
-                return outcome
-            except DBAPIError as exc:
-                if attempt == STORE_ATTEMPTS or not store.is_transient(exc):
-                    raise
-                log.info(
-                    "store retried source=%s attempt=%d: %s", job.state.name, attempt, exc.orig
-                )
-                await asyncio.sleep(0.05 * attempt * (1 + self.rand()))
-        raise AssertionError("unreachable")
+
+        def state(new: int) -> dict[str, Any]:
+            done = dataclasses.replace(result, new_items=new)
+            return st.after_success(job.state, bounds, self.clock(), done)
+
+        return await self.writer.store(job.state.name, job.state.id, items, state)
 
     async def _fresh(self, job: Job, items: list[Prepared]) -> list[Prepared]:
         """Entries not stored yet, found in one query, so only their pages are fetched.

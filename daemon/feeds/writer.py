@@ -1,0 +1,133 @@
+"""Group commit: polls that bring new entries are stored together, a transaction per group.
+
+A transaction costs a few statements and a commit whatever its size, and SQLite has a single
+writer. Feeds finishing while a transaction is under way wait for the next one and share it,
+so the cost per feed falls as load rises instead of the queue growing. A group that fails is
+retried feed by feed, so one feed's fault never costs another feed its articles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from daemon.ingest import IngestResult, Pipeline, Prepared, ingest_many
+from storage import feeds as store
+
+log = logging.getLogger("newswatch.feeds")
+STORE_ATTEMPTS = 4
+GROUP_ITEMS = 400  # entries per transaction: bigger groups save little and hold the lock longer
+
+
+@dataclass(slots=True)
+class _Submission:
+    name: str
+    source_id: int
+    items: Sequence[Prepared]
+    state: Callable[[int], Mapping[str, Any]]  # the feed's new state, given its new entries
+    done: asyncio.Future[IngestResult]
+
+
+class StoreWriter:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        pipeline: Callable[[], Pipeline],
+        *,
+        owner: str,
+        slots: asyncio.Semaphore,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.sessions = sessions
+        self.pipeline = pipeline
+        self.owner = owner
+        self.slots = slots
+        self.rand = rand
+        self._queue: list[_Submission] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(
+        self,
+        name: str,
+        source_id: int,
+        items: Sequence[Prepared],
+        state: Callable[[int], Mapping[str, Any]],
+    ) -> IngestResult:
+        """Store a feed's entries and its new state in the next group; cancelling the caller
+        withdraws the feed unless its group is already being written."""
+        done: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Submission(name, source_id, items, state, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="newswatch-store")
+        return await done
+
+    async def drain(self) -> None:
+        """Wait for the group being written (shutdown must not cut a transaction short)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
+        while self._queue:
+            group = self._next_group()
+            if group:
+                await self._settle(group)
+
+    def _next_group(self) -> list[_Submission]:
+        group: list[_Submission] = []
+        size = 0
+        while self._queue and (not group or size + len(self._queue[0].items) <= GROUP_ITEMS):
+            submission = self._queue.pop(0)
+            if not submission.done.cancelled():
+                group.append(submission)
+                size += len(submission.items)
+        return group
+
+    async def _settle(self, group: list[_Submission]) -> None:
+        try:
+            results = await self._write(group)
+        except Exception as exc:
+            if len(group) == 1:
+                _fail(group[0], exc)
+                return
+            log.warning("group store failed, storing its %d feeds one by one: %r", len(group), exc)
+            for submission in group:
+                await self._settle([submission])
+            return
+        for submission, result in zip(group, results, strict=True):
+            if not submission.done.done():
+                submission.done.set_result(result)
+
+    async def _write(self, group: list[_Submission]) -> list[IngestResult]:
+        """One transaction for the group, retried when the database aborts it for a race
+        (a deadlock between replicas) rather than for a fault."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                async with self.slots, self.sessions.begin() as session:
+                    results = await ingest_many(
+                        session,
+                        [(s.source_id, s.items) for s in group],
+                        pipeline=self.pipeline(),
+                        new_only=True,
+                    )
+                    states = [s.state(r.new) for s, r in zip(group, results, strict=True)]
+                    await store.record_results(session, self.owner, states)
+                return results
+            except DBAPIError as exc:
+                if attempt == STORE_ATTEMPTS or not store.is_transient(exc):
+                    raise
+                names = ", ".join(s.name for s in group)
+                log.info("store retried sources=%s attempt=%d: %s", names, attempt, exc.orig)
+                await asyncio.sleep(0.05 * attempt * (1 + self.rand()))
+        raise AssertionError("unreachable")
+
+
+def _fail(submission: _Submission, exc: Exception) -> None:
+    if not submission.done.done():
+        submission.done.set_exception(exc)
