@@ -1,0 +1,98 @@
+"""Group commit of polled entries: feeds share a transaction, and a bad one costs only itself."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from alerts.match import Matcher
+from alerts.rules import Rule
+from daemon.feeds.writer import StoreWriter
+from daemon.ingest import Pipeline, prepare
+from storage.engine import create_engine, session_factory
+from storage.feeds import STATE_COLUMNS, sync_feeds
+from storage.migrate import upgrade
+from storage.models import AlertRow, ArticleRow, Source
+from storage.types import Article
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+STORIES = {
+    1: ("A new crane arrives at the east quay", "Dockers unloaded the crane in heavy rain."),
+    2: ("Council votes on the ferry timetable", "The crane contract was also approved."),
+    3: ("School roof repaired before winter", "A mobile crane lifted the panels on Friday."),
+}
+
+
+def report(n: int, source: str) -> Article:
+    title, text = STORIES[n]
+    return Article(
+        title=title,
+        body=[text],
+        published=NOW,
+        guid=f"{source}-{n}",
+        source=source,
+    )
+
+
+def state(source_id: int, url: str) -> Any:
+    def values(new: int) -> Mapping[str, Any]:
+        row: dict[str, Any] = {name: None for name in STATE_COLUMNS}
+        row.update(id=source_id, url=url, enabled=True, error_count=0, items_seen=new)
+        row.update(last_status="ok", last_success_at=NOW, next_poll_at=NOW)
+        return row
+
+    return values
+
+
+async def store(writer: StoreWriter, name: str, source_id: int, article: Article) -> Any:
+    return await writer.store(name, source_id, [prepare(article)], state(source_id, name))
+
+
+async def test_feeds_stored_together_and_a_failing_one_is_retried_alone(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    urls = {"north": "http://127.0.0.1:9/north", "south": "http://127.0.0.1:9/south"}
+    async with db.begin() as session:
+        ids = await sync_feeds(session, urls)
+        await session.execute(update(Source).values(lease_owner="test"))  # as if claimed
+    rules = [Rule(name="cranes", keywords=["crane"], channels=["log"])]  # type: ignore[arg-type]
+    writer = StoreWriter(
+        db, lambda: Pipeline(Matcher(rules)), owner="test", slots=asyncio.Semaphore(1)
+    )
+    missing = max(ids.values()) + 1000  # no such source: its articles break a foreign key
+    north, bad, south = await asyncio.gather(
+        store(writer, "north", ids["north"], report(1, "north")),
+        store(writer, "gone", missing, report(2, "gone")),
+        store(writer, "south", ids["south"], report(3, "south")),
+        return_exceptions=True,
+    )
+    assert isinstance(bad, IntegrityError), bad
+    assert not isinstance(north, BaseException) and not isinstance(south, BaseException)
+    assert (north.new, south.new) == (1, 1)
+    assert len(north.alert_ids) == len(south.alert_ids) == 1
+    async with db() as session:
+        stored = sorted((await session.execute(select(ArticleRow.title))).scalars())
+        alerts = len((await session.execute(select(AlertRow.id))).all())
+        seen = dict((await session.execute(select(Source.name, Source.items_seen))).all())
+    assert stored == sorted([STORIES[1][0], STORIES[3][0]])
+    assert alerts == 2
+    assert seen == {"north": 1, "south": 1}
