@@ -8,13 +8,16 @@ with ``…``; whitespace runs (line breaks included) become single spaces.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from alerts.query import Hit
 
 MARK: Final = "**"
 ELLIPSIS: Final = "…"
+
+Spans = tuple[tuple[int, int], ...]
 
 
 def snippet(text: str, hits: Sequence[Hit], width: int = 240) -> str:
@@ -24,39 +27,69 @@ def snippet(text: str, hits: Sequence[Hit], width: int = 240) -> str:
     window is the one, among windows opening just before each hit, that holds the most hits;
     on a tie the earliest wins, so with one hit it is the excerpt around the first.
     """
-    spans = _merge(sorted((h.start, h.end) for h in hits if 0 <= h.start < h.end <= len(text)))
+    return excerpt(text, marked_spans(text, [(h.start, h.end) for h in hits]), width)
+
+
+def marked_spans(text: str, offsets: Iterable[tuple[int, int]]) -> Spans:
+    """All an excerpt depends on besides ``text``: the stretches to mark, in order.
+
+    Hits given in another order, twice, or overlapping differently can mark the same
+    stretches; callers that make many excerpts of one text memoise :func:`excerpt` on this.
+    Overlapping or touching hits become one stretch (no ``****`` in the output); offsets
+    outside the text are left out.
+    """
+    merged: list[tuple[int, int]] = []
+    limit = len(text)
+    first = last = -1  # the stretch being grown; none yet
+    for start, end in sorted(offsets):
+        if not 0 <= start < end <= limit:
+            continue
+        if start <= last:
+            if end > last:
+                last = end
+        else:
+            if last >= 0:
+                merged.append((first, last))
+            first, last = start, end
+    if last >= 0:
+        merged.append((first, last))
+    return tuple(merged)
+
+
+def excerpt(text: str, marked: Spans, width: int = 240) -> str:
+    """:func:`snippet` of the stretches :func:`marked_spans` returned."""
+    spans = list(marked)
     if not spans:
         start, end = 0, _cut_back(text, min(width, len(text)), 0)
     else:
         start, end = _best_window(text, spans, width)
-    marked = _mark(text, start, end, [s for s in spans if start <= s[0] and s[1] <= end])
-    excerpt = " ".join(marked.split())
-    return (ELLIPSIS if start > 0 else "") + excerpt + (ELLIPSIS if end < len(text) else "")
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping or touching hits become one marked stretch (no ``****`` in the output)."""
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    window = _mark(text, start, end, [s for s in spans if start <= s[0] and s[1] <= end])
+    shown = " ".join(window.split())
+    return (ELLIPSIS if start > 0 else "") + shown + (ELLIPSIS if end < len(text) else "")
 
 
 def _best_window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    # Merged spans neither overlap nor touch, so starts and ends both increase: the spans
+    # inside a window are those from the first starting in it to the last ending in it.
+    starts = [s for s, _ in spans]
+    ends = [e for _, e in spans]
     best: tuple[int, int] = (0, 0)
     best_count = -1
     for anchor_start, anchor_end in spans:
-        lead = max(0, (width - (anchor_end - anchor_start)) // 3)
-        start = max(0, anchor_start - lead)
-        end = max(anchor_end, start + width)
-        count = sum(1 for s, e in spans if start <= s and e <= end)
+        lead = (width - (anchor_end - anchor_start)) // 3
+        start = anchor_start - lead if lead > 0 else anchor_start
+        if start < 0:
+            start = 0
+        end = start + width
+        if end < anchor_end:
+            end = anchor_end
+        count = bisect_right(ends, end) - bisect_left(starts, start)
         if count > best_count:
             best, best_count = (start, end), count
+            if count == len(spans):
+                break  # no later window can hold more
     start, end = best
-    anchor = next(s for s in spans if start <= s[0])
+    anchor = spans[bisect_left(starts, start)]  # the first span in the window
     return _cut_forward(text, start, anchor[0]), _cut_back(text, end, anchor[1])
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
-from alerts.evidence import snippet
+from alerts.evidence import Spans, excerpt, marked_spans
 from alerts.query import (
     And,
     Document,
@@ -19,6 +20,7 @@ from alerts.query import (
     Query,
     QuerySyntaxError,
     RuleMatcher,
+    Scan,
     compile_rules,
     keywords_query,
     parse_query,
@@ -29,6 +31,7 @@ from storage.types import Article
 
 # A place or term in the title weighs more than one in the lead, more than one further down.
 WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0, "tags": 1.0, "author": 1.0, "source": 1.0}
+_OFFSETS = attrgetter("start", "end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +98,94 @@ class RuleHit:
 class _Compiled:
     rule: Rule
     has_query: bool
-    regions: RegionFilter | None
+    regions: RegionFilter | None  # one object for all rules with the same regions
+
+
+@dataclass(slots=True)
+class _Judged:
+    """What every rule with the same query evidence and regions has on one article."""
+
+    hits: tuple[Hit, ...]  # kept so that its id, part of the key, stays its own
+    evidence: tuple[Evidence, ...]
+    score: float
+    excerpt: str | None = None  # made the first time such a rule fires
 
 
 @dataclass(slots=True)
 class _View:
-    """One article as the rules read it, with offsets into ``article.text`` for snippets."""
+    """One article as the rules read it, with offsets into ``article.text`` for snippets.
+
+    On a busy article, hundreds of rules fire on the same few terms and places. The view
+    builds each piece of evidence, each rule's list of it, its score and its excerpt once,
+    so a rule only looks up what it shares with the others. Memos are keyed on ``id``
+    only for objects the view keeps alive (itself, through the scan, or in the memo), so
+    no other object can take those ids while the view lives.
+    """
 
     article: Article
     doc: Document
     text: str
     body_base: int
     lead_end: int
+    scan: Scan
+    fired: set[str]
     mentions: list[Mention] = field(default_factory=list)
-    # Many rules fire on the same places of one article: build each excerpt once.
-    excerpts: dict[tuple[tuple[int, int], ...], str] = field(default_factory=dict)
+    inside: dict[RegionFilter, list[Mention] | None] = field(default_factory=dict)
+    places: dict[RegionFilter, tuple[Evidence, ...]] = field(default_factory=dict)
+    place_of: dict[int, Evidence] = field(default_factory=dict)  # mentions live in the view
+    term_of: dict[int, Evidence] = field(default_factory=dict)  # hits live in the scan
+    judged: dict[tuple[int, RegionFilter | None], _Judged] = field(default_factory=dict)
+    excerpts: dict[Spans, str] = field(default_factory=dict)
+
+    def check(self, regions: RegionFilter) -> list[Mention] | None:
+        """``regions.check``, once per filter (rules with equal regions share one)."""
+        if regions in self.inside:
+            return self.inside[regions]
+        found = self.inside[regions] = regions.check(self.mentions)
+        return found
+
+    def judge(self, hits: tuple[Hit, ...], regions: RegionFilter | None) -> _Judged:
+        """Evidence (terms, then places) and score of a rule whose query gave ``hits``
+        (a tuple the scan shares between rules) and whose regions hold."""
+        key = (id(hits), regions)
+        judged = self.judged.get(key)
+        if judged is None:
+            try:  # most hits were met in an earlier rule's evidence: look them up in C
+                evidence = tuple(map(self.term_of.__getitem__, map(id, hits)))
+            except KeyError:
+                evidence = tuple(map(self._term, hits))
+            if regions is not None:
+                evidence += self._places(regions)
+            score = sum(WEIGHTS.get(e.field, 1.0) for e in evidence)
+            judged = self.judged[key] = _Judged(hits, evidence, score)
+        return judged
+
+    def excerpt_of(self, judged: _Judged) -> str:
+        if judged.excerpt is None:
+            spans = marked_spans(self.text, map(_OFFSETS, judged.evidence))
+            found = self.excerpts.get(spans)
+            if found is None:
+                found = self.excerpts[spans] = excerpt(self.text, spans)
+            judged.excerpt = found
+        return judged.excerpt
+
+    def _places(self, regions: RegionFilter) -> tuple[Evidence, ...]:
+        found = self.places.get(regions)
+        if found is None:
+            found = self.places[regions] = tuple(map(self._place, self.check(regions) or ()))
+        return found
+
+    def _place(self, mention: Mention) -> Evidence:
+        found = self.place_of.get(id(mention))
+        if found is None:
+            found = self.place_of[id(mention)] = _place_evidence(self, mention)
+        return found
+
+    def _term(self, hit: Hit) -> Evidence:
+        found = self.term_of.get(id(hit))
+        if found is None:
+            found = self.term_of[id(hit)] = _term_evidence(self, hit)
+        return found
 
 
 def needs_gazetteer(rules: Sequence[Rule]) -> bool:
@@ -124,10 +200,15 @@ class Matcher:
         self.gazetteer = gazetteer
         problems: list[RuleProblem] = []
         queries: dict[str, Query] = {}
+        filters: dict[tuple[tuple[str, ...], tuple[str, ...]], RegionFilter] = {}
         self._compiled: list[_Compiled] = []
         for index, rule in enumerate(rules):
             query = _rule_query(index, rule, problems)
-            regions = _rule_regions(index, rule, gazetteer, problems)
+            regions = filters.get((rule.regions, rule.exclude_regions))
+            if regions is None:
+                regions = _rule_regions(index, rule, gazetteer, problems)
+                if regions is not None:
+                    filters[rule.regions, rule.exclude_regions] = regions
             if query is not None:
                 queries[rule.name] = query
             if rule.enabled:
@@ -137,18 +218,18 @@ class Matcher:
         self._queries: RuleMatcher = compile_rules(queries)
         self._by_name = {c.rule.name: i for i, c in enumerate(self._compiled)}
         self._by_region, self._everywhere = _region_index(self._compiled)
+        self._with_query = {i for i, c in enumerate(self._compiled) if c.has_query}
+        self._with_regions = {i for i, c in enumerate(self._compiled) if c.regions is not None}
         # Decided once: a gazetteer pass costs more than the rest of matching an article.
         self._wants_places = any(c.regions is not None for c in self._compiled)
 
     def match(self, article: Article) -> list[RuleHit]:
         """Hits of the rules that fire; only rules with a query hit or a place are looked at."""
         view = self._view(article)
-        scan = self._queries.scan(view.doc)
-        fired = set(self._queries.matching(scan))
-        candidates = self._candidates(view, fired)
+        compiled, evaluate = self._compiled, self._evaluate
         hits = []
-        for index in sorted(candidates):
-            verdict = self._evaluate(self._compiled[index], view, scan, fired)
+        for index in sorted(self._candidates(view, view.fired)):
+            verdict = evaluate(compiled[index], view)
             if isinstance(verdict, RuleHit):
                 hits.append(verdict)
         return hits
@@ -160,47 +241,37 @@ class Matcher:
         for mention in view.mentions:
             for key in (mention.place.id, *mention.place.chain):
                 placed.update(self._by_region.get(key, ()))
-        candidates = {i for i in placed if not self._compiled[i].has_query}
-        for name in fired:
-            index = self._by_name[name]
-            if self._compiled[index].regions is None or index in placed:
-                candidates.add(index)
-        return candidates
+        matched = set(map(self._by_name.__getitem__, fired))
+        return (placed - self._with_query) | (matched - self._with_regions) | (matched & placed)
 
     def explain(self, article: Article) -> list[tuple[Rule, RuleHit | str]]:
         """Every enabled rule with its hit, or the reason it did not fire."""
         view = self._view(article)
-        scan = self._queries.scan(view.doc)
-        fired = set(self._queries.matching(scan))
-        return [(c.rule, self._evaluate(c, view, scan, fired)) for c in self._compiled]
+        return [(c.rule, self._evaluate(c, view)) for c in self._compiled]
 
-    def _evaluate(
-        self, compiled: _Compiled, view: _View, scan: Any, fired: set[str]
-    ) -> RuleHit | str:
+    def _evaluate(self, compiled: _Compiled, view: _View) -> RuleHit | str:
         rule, article = compiled.rule, view.article
         if rule.sources and article.source not in rule.sources:
             return f"source {article.source!r} is not in sources"
         if rule.languages and article.language not in rule.languages:
             return f"language {article.language!r} is not in languages"
-        if compiled.has_query and rule.name not in fired:
+        if compiled.has_query and rule.name not in view.fired:
             return "query did not match"
-        places: list[Mention] = []
-        if compiled.regions is not None:
-            found = compiled.regions.check(view.mentions)
-            if found is None:
-                named = ", ".join(sorted({m.place.name for m in view.mentions})) or "none"
-                return f"no place inside the regions (places named: {named})"
-            places = found
-        terms = self._queries.evidence(scan, rule.name) if compiled.has_query else []
-        return _judge(rule, view, terms, places)
+        if compiled.regions is not None and view.check(compiled.regions) is None:
+            named = ", ".join(sorted({m.place.name for m in view.mentions})) or "none"
+            return f"no place inside the regions (places named: {named})"
+        hits = self._queries.shared_evidence(view.scan, rule.name) if compiled.has_query else ()
+        return _judge(rule, view, view.judge(hits, compiled.regions))
 
     def _view(self, article: Article) -> _View:
         doc = Document.from_article(article)
         text = article.text
         body_base = len(doc.title) + 2 if doc.title else 0
         lead_end = body_base + len(doc.body.split("\n\n", 1)[0])
+        scan = self._queries.scan(doc)
+        fired = set(self._queries.matching(scan))
         mentions = self.gazetteer.find(text) if self.gazetteer and self._wants_places else []
-        return _View(article, doc, text, body_base, lead_end, mentions)
+        return _View(article, doc, text, body_base, lead_end, scan, fired, mentions)
 
 
 def _region_index(compiled: list[_Compiled]) -> tuple[dict[str, list[int]], set[int]]:
@@ -257,27 +328,13 @@ def _rule_regions(
     return None if unknown else RegionFilter(gazetteer, rule.regions, rule.exclude_regions)
 
 
-def _judge(rule: Rule, view: _View, terms: list[Hit], places: list[Mention]) -> RuleHit | str:
-    evidence = [_term_evidence(view, h) for h in terms] + [_place_evidence(view, m) for m in places]
-    score = sum(WEIGHTS.get(e.field, 1.0) for e in evidence)
+def _judge(rule: Rule, view: _View, judged: _Judged) -> RuleHit | str:
+    evidence, score = judged.evidence, judged.score
     if len(evidence) < rule.min_mentions:
         return f"{len(evidence)} mentions, fewer than min_mentions = {rule.min_mentions}"
     if score < rule.min_score:
         return f"score {score:g} is below min_score = {rule.min_score:g}"
-    return RuleHit(rule, tuple(evidence), _excerpt(view, evidence), score)
-
-
-def _excerpt(view: _View, evidence: list[Evidence]) -> str:
-    placed = [e for e in evidence if e.start >= 0]
-    key = tuple((e.start, e.end) for e in placed)
-    found = view.excerpts.get(key)
-    if found is None:
-        marks = [
-            Hit(term=e.term or e.place, field=e.field, start=e.start, end=e.end, text=e.text)
-            for e in placed
-        ]
-        found = view.excerpts[key] = snippet(view.text, marks)
-    return found
+    return RuleHit(rule, evidence, view.excerpt_of(judged), score)
 
 
 def _term_evidence(view: _View, hit: Hit) -> Evidence:

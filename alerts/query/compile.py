@@ -7,24 +7,28 @@ in the document. ``(troops OR army) AND Belgorod`` is anchored on ``{troops, arm
 ``{belgorod}``; a rule is only tested when all its groups were hit, which is what keeps 10,000
 rules near the cost of 10. Nodes that can be true on an empty document (``NOT x``,
 ``a OR NOT b``) have no anchors and are tested on every document.
+
+Identical subqueries (the same place or topic in hundreds of rules, or whole rules written
+alike) compile to one shared node, so a document computes their evidence once.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from alerts.query.nodes import And, Near, Node, Or, Proximity, Term
 from alerts.query.proximity import Span, near_spans, window_spans
-from alerts.query.scan import FIELD_BITS, Part, Scan
+from alerts.query.scan import FIELD_BITS, Parts, Scan
 
 MAX_GROUPS = 2
 Anchors = tuple[frozenset[int], ...] | None
 """Groups of pattern ids, each of which must be hit; None: no requirement (always tested)."""
 Test = Callable[[Scan], bool]
-Evidence = Callable[[Scan], list[Part]]
+Evidence = Callable[[Scan], Parts]
 SpanFinder = Callable[[Scan], list[Span]]
 
 
@@ -37,6 +41,14 @@ class Patterns:
         self.lengths: list[int] = []
         self.namespace: dict[str, Test] = {}
         """Position tests that generated rule tests call by name (see :func:`generate_tests`)."""
+        self.compiled: dict[str, Compiled] = {}
+        """Nodes compiled so far, by their ``repr`` (which, unlike ``==``, includes the text
+        as written that evidence shows)."""
+        self._serials = itertools.count()
+
+    def serial(self) -> int:
+        """A number no other node of these rules has: a key for per-scan memos."""
+        return next(self._serials)
 
     def id_for(self, tokens: Sequence[str], prefix: bool) -> int:
         key = " " + " ".join(tokens) + ("" if prefix else " ")
@@ -71,6 +83,15 @@ class Compiled:
 
 
 def compile_node(node: Node, patterns: Patterns) -> Compiled:
+    """One shared compiled node per distinct subquery, its evidence memoised per scan."""
+    key = repr(node)
+    found = patterns.compiled.get(key)
+    if found is None:
+        found = patterns.compiled[key] = _compile(node, patterns)
+    return found
+
+
+def _compile(node: Node, patterns: Patterns) -> Compiled:
     if isinstance(node, Term):
         return _term(node, patterns)
     if isinstance(node, Proximity):
@@ -80,13 +101,13 @@ def compile_node(node: Node, patterns: Patterns) -> Compiled:
     if isinstance(node, And):
         return _and([compile_node(child, patterns) for child in node.children], patterns)
     if isinstance(node, Or):
-        return _or([compile_node(child, patterns) for child in node.children])
+        return _or([compile_node(child, patterns) for child in node.children], patterns)
     child = compile_node(node.child, patterns)
     return Compiled(lambda scan: not child.test(scan), _no_evidence, None, f"(not {child.expr})")
 
 
-def _no_evidence(scan: Scan) -> list[Part]:
-    return []
+def _no_evidence(scan: Scan) -> Parts:
+    return ()
 
 
 @functools.cache
@@ -115,7 +136,7 @@ def _term(node: Term, patterns: Patterns) -> Compiled:
         return found
 
     expr = f"(g({pid},0)&{mask})"
-    return Compiled(test, _parts_of(spans), (frozenset({pid}),), expr, spans)
+    return Compiled(test, _parts_of(spans, patterns), (frozenset({pid}),), expr, spans)
 
 
 def _proximity(node: Proximity, patterns: Patterns) -> Compiled:
@@ -154,7 +175,7 @@ def _proximity(node: Proximity, patterns: Patterns) -> Compiled:
         return common != 0 and bool(spans(scan))
 
     anchors = patterns.cheapest(frozenset({pid}) for pid in pids.values())
-    return Compiled(test, _parts_of(spans), anchors, patterns.register(test), spans)
+    return Compiled(test, _parts_of(spans, patterns), anchors, patterns.register(test), spans)
 
 
 def _near(node: Near, patterns: Patterns) -> Compiled:
@@ -163,20 +184,36 @@ def _near(node: Near, patterns: Patterns) -> Compiled:
     assert left_spans is not None and right_spans is not None  # the parser checked
     distance = node.distance
 
+    key = ("near", patterns.serial())
+
     def spans(scan: Scan) -> list[Span]:
-        positions = {bit: analysed.positions for bit, analysed in scan.fields.items()}
-        return near_spans(left_spans(scan), right_spans(scan), distance, positions)
+        found: list[Span] | None = scan.memo.get(key)
+        if found is None:
+            positions = {bit: analysed.positions for bit, analysed in scan.fields.items()}
+            found = near_spans(left_spans(scan), right_spans(scan), distance, positions)
+            scan.memo[key] = found
+        return found
 
     def test(scan: Scan) -> bool:
         return left.test(scan) and right.test(scan) and bool(spans(scan))
 
     anchors = patterns.cheapest([*(left.anchors or ()), *(right.anchors or ())])
-    return Compiled(test, _parts_of(spans), anchors, patterns.register(test), spans)
+    return Compiled(test, _parts_of(spans, patterns), anchors, patterns.register(test), spans)
 
 
-def _parts_of(spans: SpanFinder) -> Evidence:
-    def evidence(scan: Scan) -> list[Part]:
-        return [part for span in spans(scan) for part in span[3]]
+# Evidence functions memoise in ``scan.parts`` under a serial of their own: a node shared by
+# many rules (see compile_node) computes its evidence once per document.
+
+
+def _parts_of(spans: SpanFinder, patterns: Patterns) -> Evidence:
+    serial = patterns.serial()
+
+    def evidence(scan: Scan) -> Parts:
+        found = scan.parts.get(serial)
+        if found is None:
+            found = tuple(part for span in spans(scan) for part in span[3])
+            scan.parts[serial] = found
+        return found
 
     return evidence
 
@@ -195,15 +232,21 @@ def _and(children: list[Compiled], patterns: Patterns) -> Compiled:
         def test(scan: Scan) -> bool:
             return all(t(scan) for t in tests)
 
-    def evidence(scan: Scan) -> list[Part]:
-        return [part for child in children for part in child.evidence(scan)]
+    serial = patterns.serial()
+
+    def evidence(scan: Scan) -> Parts:
+        found = scan.parts.get(serial)
+        if found is None:
+            found = scan.join([child.evidence(scan) for child in children])
+            scan.parts[serial] = found
+        return found
 
     anchors = patterns.cheapest(group for child in children for group in child.anchors or ())
     expr = "(" + " and ".join(child.expr for child in ordered) + ")"
     return Compiled(test, evidence, anchors, expr)
 
 
-def _or(children: list[Compiled]) -> Compiled:
+def _or(children: list[Compiled], patterns: Patterns) -> Compiled:
     tests = [child.test for child in children]
     if len(tests) == 2:
         first, second = tests
@@ -215,8 +258,14 @@ def _or(children: list[Compiled]) -> Compiled:
         def test(scan: Scan) -> bool:
             return any(t(scan) for t in tests)
 
-    def evidence(scan: Scan) -> list[Part]:
-        return [part for c in children if c.test(scan) for part in c.evidence(scan)]
+    serial = patterns.serial()
+
+    def evidence(scan: Scan) -> Parts:
+        found = scan.parts.get(serial)
+        if found is None:
+            found = scan.join([c.evidence(scan) for c in children if c.test(scan)])
+            scan.parts[serial] = found
+        return found
 
     # Whichever child is true, its most selective group was hit: their union is required.
     anchors: Anchors = None
@@ -234,17 +283,21 @@ def _or(children: list[Compiled]) -> Compiled:
 
 
 def generate_tests(compiled: Sequence[Compiled], patterns: Patterns) -> list[Test]:
-    """One plain Python function per rule, from the rules' test expressions.
+    """One plain Python function per rule (per distinct query), from the test expressions.
 
     Calling a chain of closures costs a function call per node; 10,000 rules make that the
     largest share of matching. The generated functions inline the mask checks instead. Their
     source holds only integers, operators and the names of :attr:`Patterns.namespace`, never
     text from a query.
     """
+    slots: dict[int, int] = {}  # rules with the same query share one node (compile_node)
+    for item in compiled:
+        slots.setdefault(id(item), len(slots))
+    distinct = {id(item): item for item in compiled}.values()
     source = "".join(
         f"def t{i}(s):\n    g = s.mask.get\n    return bool({c.expr})\n"
-        for i, c in enumerate(compiled)
+        for i, c in enumerate(distinct)
     )
     namespace: dict[str, object] = dict(patterns.namespace)
     exec(compile(source, "<rule tests>", "exec"), namespace)
-    return [namespace[f"t{i}"] for i in range(len(compiled))]  # type: ignore[misc]
+    return [namespace[f"t{slots[id(item)]}"] for item in compiled]  # type: ignore[misc]

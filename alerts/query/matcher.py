@@ -31,6 +31,7 @@ class RuleMatcher:
     def __init__(self, rules: list[_Rule], patterns: Patterns, field_bits: int) -> None:
         self._rules = rules
         self._index = {rule.name: i for i, rule in enumerate(rules)}
+        self._evidence = {rule.name: rule.compiled.evidence for rule in rules}
         self._lengths = patterns.lengths
         self._field_bits = field_bits
         self._automaton = ahocorasick.Automaton()
@@ -75,8 +76,12 @@ class RuleMatcher:
 
     def evidence(self, scan: Scan, rule: str) -> list[Hit]:
         """What made ``rule`` match the scanned document (meaningful only if it matched)."""
-        compiled = self._rules[self._index[rule]].compiled
-        return scan.hits(compiled.evidence(scan))
+        return list(self.shared_evidence(scan, rule))
+
+    def shared_evidence(self, scan: Scan, rule: str) -> tuple[Hit, ...]:
+        """:meth:`evidence` as one tuple shared by every rule whose evidence is built from
+        the same pieces: callers deriving more from it can memoise on its identity."""
+        return scan.shared_hits(self._evidence[rule](scan))
 
     def _candidates(self, scan: Scan) -> list[int]:
         """Rules whose anchor groups were all hit (set operations, no Python per rule)."""
