@@ -209,9 +209,9 @@ class Matcher:
                 regions = _rule_regions(index, rule, gazetteer, problems)
                 if regions is not None:
                     filters[rule.regions, rule.exclude_regions] = regions
-            if query is not None:
-                queries[rule.name] = query
-            if rule.enabled:
+            if rule.enabled:  # disabled rules are still checked, but never matched
+                if query is not None:
+                    queries[rule.name] = query
                 self._compiled.append(_Compiled(rule, query is not None, regions))
         if problems:
             raise RuleErrors(problems)

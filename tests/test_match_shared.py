@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alerts.evidence import ELLIPSIS, MARK, snippet
-from alerts.match import Matcher, RuleHit
+from alerts.match import Matcher, RuleErrors, RuleHit
 from alerts.query import Document, Hit, compile_rules, parse_query
 from alerts.regions import Gazetteer
 from alerts.rules import Rule
@@ -108,6 +108,15 @@ def test_rules_together_match_as_each_alone(
                 assert explained == expected
     fired = {hit.rule.name for hit in Matcher(RULES, gazetteer).match(ARTICLES[0])}
     assert {"drones", "drones again", "ukraine drones", "ukraine"} <= fired  # a real test
+
+
+def test_a_disabled_rule_sharing_a_query_is_left_out() -> None:
+    article = ARTICLES[0]
+    matcher = Matcher([rule("on", query="drones"), rule("off", query="drones", enabled=False)])
+    assert [hit.rule.name for hit in matcher.match(article)] == ["on"]
+    assert [r.name for r, _ in matcher.explain(article)] == ["on"]
+    with pytest.raises(RuleErrors):  # but its settings are still checked
+        Matcher([rule("on", query="drones"), rule("off", query="(drones", enabled=False)])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
