@@ -18,6 +18,7 @@ from storage.sql import insert_ignore
 
 PER_KEY_LIMIT = 50
 KEYS_PER_QUERY = 2_000  # well under the bound-parameter limits of SQLite and asyncpg
+ROWS_PER_STATEMENT = 2_000
 
 
 class BandRow(NamedTuple):
@@ -106,11 +107,14 @@ async def add_bands(
 async def add_bands_many(
     session: AsyncSession, articles: Sequence[tuple[int, int, Sequence[int], datetime]]
 ) -> None:
-    """Index new articles, given as (story_id, article_id, keys, published), in one statement."""
+    """Index new articles, given as (story_id, article_id, keys, published), in a statement
+    per chunk of rows: preparing a chunk's parameters blocks the event loop, so chunks stay
+    small enough to keep it responsive."""
     rows = [
         {"band_key": key, "article_id": article_id, "story_id": story_id, "published": published}
         for story_id, article_id, keys, published in articles
         for key in dict.fromkeys(keys)
     ]
-    if rows:
-        await session.execute(insert_ignore(session, StorySketchBand), rows)
+    stmt = insert_ignore(session, StorySketchBand)
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        await session.execute(stmt, rows[start : start + ROWS_PER_STATEMENT])

@@ -23,7 +23,7 @@ from storage import feeds as store
 
 log = logging.getLogger("newswatch.feeds")
 STORE_ATTEMPTS = 4
-GROUP_ITEMS = 400  # entries per transaction: bigger groups save little and hold the lock longer
+GROUP_ITEMS = 200  # entries per transaction: bigger groups save little and hold the lock longer
 
 
 @dataclass(slots=True)
