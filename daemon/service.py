@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from daemon.drops import DropScanner
 from daemon.errors import SettingsError
 from daemon.feeds.poll import FeedDispatcher
-from daemon.runtime import Runtime
+from daemon.runtime import Runtime, settle_heap
 from daemon.settings import Settings, load_settings
 
 log = logging.getLogger("newswatch.daemon")
@@ -50,6 +50,7 @@ class Daemon:
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self._reload_soon)
         self._runtime = await Runtime.open(self.settings)
+        settle_heap()
         try:
             self._schedule(self._runtime)
             self._scheduler.start()

@@ -80,24 +80,6 @@ class FeedStatus:
     items_seen: int
 
 
-def _state(row: Source) -> FeedState:
-    return FeedState(
-        id=row.id,
-        name=row.name,
-        url=row.url or "",
-        configured_url=row.configured_url,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        body_hash=row.body_hash,
-        interval_seconds=row.interval_seconds,
-        error_count=row.error_count,
-        first_error_at=row.first_error_at,
-        last_success_at=row.last_success_at,
-        last_poll_at=row.last_poll_at,
-        items_seen=row.items_seen,
-    )
-
-
 async def sync_feeds(session: AsyncSession, wanted: Mapping[str, str]) -> dict[str, int]:
     """Mirror ``[[feeds]]`` (name -> url); returns the ids of the wanted feeds.
 
@@ -154,13 +136,18 @@ async def claim_due(
     if not ids:
         return []
     until = now + timedelta(seconds=lease_seconds)
+    table = cast(Table, Source.__table__)
     await session.execute(
-        update(Source).where(Source.id.in_(ids)).values(lease_owner=owner, lease_until=until)
+        update(table).where(table.c.id.in_(ids)).values(lease_owner=owner, lease_until=until)
     )
+    # Plain rows, not ORM objects: a claim of hundreds of feeds must not stall the event loop.
+    columns = [table.c[name] for name in FeedState.__dataclass_fields__]
     rows = await session.execute(
-        select(Source).where(Source.id.in_(ids), Source.lease_owner == owner).order_by(Source.id)
+        select(*columns)
+        .where(table.c.id.in_(ids), table.c.lease_owner == owner)
+        .order_by(table.c.id)
     )
-    return [_state(row) for row in rows.scalars()]
+    return [FeedState(**{**row._asdict(), "url": row.url or ""}) for row in rows]
 
 
 async def record_results(

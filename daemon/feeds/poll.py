@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,11 +82,12 @@ class FeedDispatcher:
         )
         self._pending: list[dict[str, Any]] = []
         self._flushed_at = time.monotonic()
+        self._flushing: asyncio.Task[None] | None = None
 
     async def tick(self) -> TickResult:
         """Poll every due feed; cancellation hands the unfinished ones back at once."""
         result = TickResult()
-        running: set[asyncio.Task[Polled]] = set()
+        running: set[asyncio.Task[Any]] = set()
         try:
             await self._run(running, result)
         finally:
@@ -94,6 +95,8 @@ class FeedDispatcher:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             await self.refresher.writer.drain()
+            if self._flushing is not None:
+                await asyncio.shield(self._flushing)
             await asyncio.shield(self._flush())
             if running:
                 await asyncio.shield(self.release())
@@ -107,24 +110,47 @@ class FeedDispatcher:
             )
         return result
 
-    async def _run(self, running: set[asyncio.Task[Polled]], result: TickResult) -> None:
+    async def _run(self, running: set[asyncio.Task[Any]], result: TickResult) -> None:
+        """Polls run as tasks in ``running``, and so does the claim of the next feeds: it is
+        started while half a batch is still in flight, so fetching never waits for it.
+
+        Finished tasks arrive through a queue: waiting on the whole set each time a poll
+        ends (``asyncio.wait``) would cost time in proportion to the polls in flight.
+        """
         batch = self.polling.batch_size
+        finished: asyncio.Queue[asyncio.Task[Any]] = asyncio.Queue()
+
+        def start(work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+            task = asyncio.create_task(work)
+            task.add_done_callback(finished.put_nowait)
+            running.add(task)
+            return task
+
         exhausted = False
+        claim: asyncio.Task[Any] | None = None
         while True:
-            if not exhausted and len(running) <= batch // 2 and not self.stopping.is_set():
-                jobs = await self._claim(batch - len(running))
-                exhausted = len(jobs) < batch - len(running)
-                running.update(asyncio.create_task(self._poll(job)) for job in jobs)
+            polls = len(running) - (claim is not None)
+            if not (exhausted or claim or self.stopping.is_set()) and polls <= batch // 2:
+                claim = start(self._claim(batch - polls))
             if not running:
                 return
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            running.difference_update(done)
+            done = [await finished.get()]
+            while not finished.empty():
+                done.append(finished.get_nowait())
             for task in done:
-                self._collect(task.result(), result)
+                running.discard(task)
+                if task is claim:
+                    more, jobs = claim.result()
+                    exhausted, claim = not more, None
+                    for job in jobs:
+                        start(self._poll(job))
+                else:
+                    self._collect(task.result(), result)
             if len(self._pending) >= FLUSH_COUNT or self._flush_due():
-                await self._flush()
+                self._flush_soon()
 
-    async def _claim(self, limit: int) -> list[Job]:
+    async def _claim(self, limit: int) -> tuple[bool, list[Job]]:
+        """Whether more feeds may be due, and the jobs of those claimed."""
         async with self.sessions.begin() as session:
             states = await store.claim_due(
                 session,
@@ -140,7 +166,7 @@ class FeedDispatcher:
                 log.debug("skipped feed unknown to these settings source=%s", state.name)
                 continue
             jobs.append(Job(state, feed))
-        return jobs
+        return len(states) == limit, jobs
 
     async def _poll(self, job: Job) -> Polled:
         try:
@@ -156,6 +182,12 @@ class FeedDispatcher:
         result.alert_ids.extend(polled.alert_ids)
         if polled.values is not None:
             self._pending.append(polled.values)
+
+    def _flush_soon(self) -> None:
+        """Write pending results beside the polling, one write at a time: waiting for the
+        database here would hold up the claims and fetches of the whole round."""
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush(), name="newswatch-poll-flush")
 
     def _flush_due(self) -> bool:
         return bool(self._pending) and time.monotonic() - self._flushed_at >= FLUSH_SECONDS
