@@ -137,21 +137,25 @@ class ArticleRow(Base):
 
 
 class StorySketchBand(Base):
-    """LSH band keys of each article's sketch: near-duplicate lookup by index, never a scan."""
+    """LSH band keys of each article's sketch: near-duplicate lookup by index, never a scan.
+
+    The primary key is the lookup's index, and on SQLite the table itself (no row ids), so
+    storing a band is one ordered insert.
+    """
 
     __tablename__ = "story_sketch_bands"
     __table_args__ = (
-        Index("ix_story_sketch_bands_key_published", "band_key", "published"),
         # Deleting an article (retention, updates) finds its bands by this, not by a scan.
         Index("ix_story_sketch_bands_article_id", "article_id"),
+        {"sqlite_with_rowid": False},
     )
 
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    published: Mapped[datetime] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
-    published: Mapped[datetime]
 
 
 class DropFile(Base):

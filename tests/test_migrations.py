@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, select, text
 
-from storage.engine import create_engine
-from storage.migrate import upgrade
-from storage.models import Base
+from storage.articles import NewArticle, create_story, insert_articles
+from storage.engine import create_engine, session_factory
+from storage.migrate import alembic_config, upgrade
+from storage.models import Base, Source, StorySketchBand
+from storage.sources import sync_sources
+from storage.types import Article
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -30,3 +35,50 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
         await engine.dispose()
     assert differences == []
     assert {"sources", "articles", "stories", "alerts", "story_sketch_bands"} <= tables
+
+
+def _upgrade_to(connection: Connection, revisions: list[str]) -> None:
+    for revision in revisions:
+        command.upgrade(alembic_config(connection), revision)
+
+
+async def test_sketch_bands_survive_the_move_to_their_lookup_index(database_url: str) -> None:
+    engine = create_engine(database_url)
+    before = ["0002_feeds", "0003_delivery", "0004_stories"]  # every head but the move
+    published = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, before)
+        async with session_factory(engine).begin() as session:
+            await sync_sources(session, "feed", {"wire": None})
+            story = await create_story(session, "Ferry")
+            source = (await session.execute(select(Source.id))).scalar_one()
+            new = NewArticle(source, story, "k", None, None, b"", Article(title="Ferry"))
+            article = (await insert_articles(session, [new]))[(source, "k")]
+            await session.execute(
+                text(
+                    "INSERT INTO story_sketch_bands (band_key, article_id, story_id, published)"
+                    " VALUES (:key, :article, :story, :published)"
+                ),
+                [
+                    {"key": key, "article": article, "story": story, "published": published}
+                    for key in (-5, 11, 2**62)
+                ],
+            )
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        StorySketchBand.band_key,
+                        StorySketchBand.article_id,
+                        StorySketchBand.story_id,
+                        StorySketchBand.published,
+                    ).order_by(StorySketchBand.band_key)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        (key, article, story, published) for key in (-5, 11, 2**62)
+    ]
