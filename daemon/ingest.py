@@ -113,6 +113,18 @@ class Prepared:
     published: datetime
 
 
+# An incoming article, sketched already (by a parser worker) or not.
+Entry = Article | Prepared
+
+
+def article_of(item: Entry) -> Article:
+    return item.article if isinstance(item, Prepared) else item
+
+
+def key_of(item: Entry) -> str:
+    return item.key if isinstance(item, Prepared) else item_key(item)
+
+
 def prepare(article: Article) -> Prepared:
     text = body_text(article)
     sketch = dedup.sketch(article.title, text, article.url)
@@ -214,7 +226,7 @@ async def ingest_articles(
     session: AsyncSession,
     *,
     source_id: int,
-    articles: Sequence[Article | Prepared],
+    articles: Sequence[Entry],
     pipeline: Pipeline,
     new_only: bool = False,
 ) -> IngestResult:
@@ -225,7 +237,7 @@ async def ingest_articles(
 
 async def ingest_many(
     session: AsyncSession,
-    inputs: Sequence[tuple[int, Sequence[Article | Prepared]]],
+    inputs: Sequence[tuple[int, Sequence[Entry]]],
     *,
     pipeline: Pipeline,
     new_only: bool = False,
@@ -238,16 +250,18 @@ async def ingest_many(
     are compared by identity, since many feeds rewrite their old entries on every fetch).
     """
     results = [IngestResult() for _ in inputs]
-    work = [
-        (n, source, a if isinstance(a, Prepared) else prepare(a))
-        for n, (source, articles) in enumerate(inputs)
-        for a in articles
+    keyed = [
+        (n, source, key_of(a), a) for n, (source, articles) in enumerate(inputs) for a in articles
     ]
-    known = await previous_items(session, [(source, item.key) for _, source, item in work])
+    known = await previous_items(session, [(source, key) for _, source, key, _ in keyed])
     if new_only and known:
-        for n, source, item in work:
-            results[n].seen += (source, item.key) in known
-        work = [(n, source, item) for n, source, item in work if (source, item.key) not in known]
+        for n, source, key, _ in keyed:
+            results[n].seen += (source, key) in known
+        keyed = [entry for entry in keyed if (entry[1], entry[2]) not in known]
+    # Sketched here only if no parser worker did it already.
+    work = [
+        (n, source, a if isinstance(a, Prepared) else prepare(a)) for n, source, _, a in keyed
+    ]
     batch = _Batch(session, pipeline.decider)
     await batch.look_up([item for _, source, item in work if (source, item.key) not in known])
     placed: list[tuple[int, Article, Placed]] = []

@@ -33,7 +33,7 @@ from daemon.feeds.schedule import (
     retry_after_delay,
 )
 from daemon.feeds.writer import StoreWriter
-from daemon.ingest import IngestResult, Pipeline, Prepared, prepare
+from daemon.ingest import Entry, IngestResult, Pipeline, article_of, key_of, prepare
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
 
@@ -88,6 +88,8 @@ class Refresher:
         self.rand = rand
         self.backoff = Backoff(polling.error_backoff, polling.error_backoff_cap)
         self.writer = StoreWriter(sessions, pipeline, owner=owner, slots=store_slots, rand=rand)
+        # Per feed, digests of the entries its last stored poll listed (see parse_feed_job).
+        self.seen: dict[int, bytes] = {}
 
     def bounds(self, feed: FeedSettings) -> Bounds:
         return Bounds.resolve(
@@ -138,7 +140,8 @@ class Refresher:
         if digest == job.state.body_hash:
             return self._succeeded(job, response, st.UNCHANGED, digest)
         try:
-            prepared = await self.parser.feed(response.body, job.state.name, job.zone)
+            seen = self.seen.get(job.state.id, b"")
+            prepared = await self.parser.feed(response.body, job.state.name, job.zone, seen)
         except ParseError as exc:
             return self.failed(job, "unreadable", str(exc))
         except Exception as exc:  # a parser bug must cost one poll, never the poller
@@ -152,7 +155,7 @@ class Refresher:
     async def _store(
         self, job: Job, response: Response, prepared: PreparedFeed, digest: str
     ) -> Polled:
-        parsed, items = prepared
+        parsed, items, _ = prepared
         if job.feed.full_text and items:
             items = await self._full_text(job, await self._fresh(job, items))
         ttl = parsed.ttl_minutes * 60.0 if parsed.ttl_minutes else None
@@ -161,12 +164,13 @@ class Refresher:
             etag=response.etag,
             last_modified=response.last_modified,
             body_hash=digest,
-            gap=publishing_gap(item.article.published for item in items),
+            gap=publishing_gap(article_of(item).published for item in items),
             hints=(ttl, parse_max_age(response.headers)),
             warning=parsed.bozo_error,
             moved_to=response.moved_to,
         )
         outcome = await self._commit(job, items, result)
+        self.seen[job.state.id] = prepared.seen
         level = logging.INFO if outcome.new else logging.DEBUG
         log.log(
             level,
@@ -179,7 +183,7 @@ class Refresher:
         return Polled(None, outcome.new, alert_ids=outcome.alert_ids)
 
     async def _commit(
-        self, job: Job, items: list[Prepared], result: st.Success
+        self, job: Job, items: list[Entry], result: st.Success
     ) -> IngestResult:
         """Entries, alerts and the feed's new state are written in one transaction."""
         bounds = self.bounds(job.feed)
@@ -190,16 +194,19 @@ class Refresher:
 
         return await self.writer.store(job.state.name, job.state.id, items, state)
 
-    async def _fresh(self, job: Job, items: list[Prepared]) -> list[Prepared]:
+    async def _fresh(self, job: Job, items: list[Entry]) -> list[Entry]:
         """Entries not stored yet, found in one query, so only their pages are fetched.
         Storage's unique key still decides in the end: a race with another replica stores
         nothing twice."""
         async with self.sessions() as session:
-            known = await store.known_item_keys(session, job.state.id, [i.key for i in items])
-        return [item for item in items if item.key not in known]
+            keys = [key_of(item) for item in items]
+            known = await store.known_item_keys(session, job.state.id, keys)
+        return [item for item, key in zip(items, keys, strict=True) if key not in known]
 
-    async def _full_text(self, job: Job, items: list[Prepared]) -> list[Prepared]:
-        articles = [item.article for item in items]
+    async def _full_text(
+        self, job: Job, items: list[Entry]
+    ) -> list[Entry]:
+        articles = [article_of(item) for item in items]
         indices = wanted_pages(articles, (), self.polling.full_text_limit)
         if not indices:
             return items
@@ -212,7 +219,7 @@ class Refresher:
             zone=job.zone,
         )
         return [
-            item if article is item.article else prepare(article)
+            item if article is article_of(item) else prepare(article)
             for item, article in zip(items, fuller, strict=True)
         ]
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from daemon.ingest import IngestResult, Pipeline, Prepared, ingest_many
+from daemon.ingest import Entry, IngestResult, Pipeline, ingest_many
 from storage import feeds as store
 
 log = logging.getLogger("newswatch.feeds")
@@ -30,7 +30,7 @@ GROUP_ITEMS = 200  # entries per transaction: bigger groups save little and hold
 class _Submission:
     name: str
     source_id: int
-    items: Sequence[Prepared]
+    items: Sequence[Entry]
     state: Callable[[int], Mapping[str, Any]]  # the feed's new state, given its new entries
     done: asyncio.Future[IngestResult]
 
@@ -57,7 +57,7 @@ class StoreWriter:
         self,
         name: str,
         source_id: int,
-        items: Sequence[Prepared],
+        items: Sequence[Entry],
         state: Callable[[int], Mapping[str, Any]],
     ) -> IngestResult:
         """Store a feed's entries and its new state in the next group; cancelling the caller

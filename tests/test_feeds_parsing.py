@@ -1,0 +1,32 @@
+"""What parser workers hand back: entries sketched only when the feed did not list them before."""
+
+from __future__ import annotations
+
+from daemon.feeds.parsing import parse_feed_job
+from daemon.ingest import Prepared, prepare
+from tests.support import DATA
+
+RSS = (DATA / "feeds" / "rss2.xml").read_bytes()
+
+
+def test_first_poll_sketches_every_entry() -> None:
+    first = parse_feed_job(RSS, "local", None)
+    assert len(first.items) == len(first.feed.articles) >= 2
+    assert all(isinstance(item, Prepared) for item in first.items)
+    assert len(first.seen) == 8 * len(first.items)
+
+
+def test_entries_listed_last_time_are_handed_back_unsketched() -> None:
+    first = parse_feed_job(RSS, "local", None)
+    again = parse_feed_job(RSS, "local", None, first.seen)
+    assert not any(isinstance(item, Prepared) for item in again.items)
+    assert again.seen == first.seen
+
+
+def test_only_the_entry_missing_from_the_hint_is_sketched_and_exactly_as_in_process() -> None:
+    first = parse_feed_job(RSS, "local", None)
+    newest_left_out = first.seen[8:]
+    again = parse_feed_job(RSS, "local", None, newest_left_out)
+    sketched = [item for item in again.items if isinstance(item, Prepared)]
+    assert sketched == [again.items[0]]
+    assert sketched[0] == prepare(first.feed.articles[0])
