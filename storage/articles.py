@@ -17,6 +17,8 @@ from storage.models import ArticleRow, Story, utcnow
 from storage.sql import insert_ignore
 from storage.types import Article
 
+ROWS_PER_STATEMENT = 200
+
 
 class PreviousItem(NamedTuple):
     """The stored version of an item, for telling an unchanged repeat from an update."""
@@ -107,8 +109,13 @@ async def insert_articles(
     stmt = insert_ignore(session, ArticleRow).returning(
         ArticleRow.source_id, ArticleRow.item_key, ArticleRow.id
     )
-    result = await session.execute(stmt, rows)
-    return {(int(source), str(key)): int(article_id) for source, key, article_id in result}
+    stored: dict[tuple[int, str], int] = {}
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):  # each chunk blocks the loop a bit
+        result = await session.execute(stmt, rows[start : start + ROWS_PER_STATEMENT])
+        stored.update(
+            ((int(source), str(key)), int(article_id)) for source, key, article_id in result
+        )
+    return stored
 
 
 async def update_article(
