@@ -108,13 +108,15 @@ async def add_bands_many(
     session: AsyncSession, articles: Sequence[tuple[int, int, Sequence[int], datetime]]
 ) -> None:
     """Index new articles, given as (story_id, article_id, keys, published), in a statement
-    per chunk of rows: preparing a chunk's parameters blocks the event loop, so chunks stay
-    small enough to keep it responsive."""
-    rows = [
-        {"band_key": key, "article_id": article_id, "story_id": story_id, "published": published}
-        for story_id, article_id, keys, published in articles
-        for key in dict.fromkeys(keys)
-    ]
+    per chunk of rows: building a chunk's rows and parameters blocks the event loop, so
+    chunks are built one at a time and stay small."""
     stmt = insert_ignore(session, StorySketchBand)
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        await session.execute(stmt, rows[start : start + ROWS_PER_STATEMENT])
+    rows: list[dict[str, object]] = []
+    for story_id, article_id, keys, published in articles:
+        row = {"article_id": article_id, "story_id": story_id, "published": published}
+        rows.extend({"band_key": key, **row} for key in dict.fromkeys(keys))
+        if len(rows) >= ROWS_PER_STATEMENT:
+            await session.execute(stmt, rows)
+            rows = []
+    if rows:
+        await session.execute(stmt, rows)

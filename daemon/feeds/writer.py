@@ -9,6 +9,7 @@ retried feed by feed, so one feed's fault never costs another feed its articles.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ STORE_ATTEMPTS = 4
 # A transaction's cost is mostly fixed (lookups, the commit writing every index page it
 # touched), so the writer waits a moment for more feeds before starting one; an entry is
 # stored at most that much later. The size is capped to keep each step short for the loop.
-GROUP_ITEMS = 500
+GROUP_ITEMS = 300
 GATHER_SECONDS = 0.1
 
 
@@ -55,6 +56,8 @@ class StoreWriter:
         self.slots = slots
         self.rand = rand
         self._queue: list[_Submission] = []
+        self._queued = 0  # entries in the queue
+        self._full = asyncio.Event()  # a whole group is waiting
         self._task: asyncio.Task[None] | None = None
 
     async def store(
@@ -68,6 +71,9 @@ class StoreWriter:
         withdraws the feed unless its group is already being written."""
         done: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         self._queue.append(_Submission(name, source_id, items, state, done))
+        self._queued += len(items)
+        if self._queued >= GROUP_ITEMS:
+            self._full.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="newswatch-store")
         return await done
@@ -79,8 +85,10 @@ class StoreWriter:
 
     async def _run(self) -> None:
         while self._queue:
-            if sum(len(s.items) for s in self._queue) < GROUP_ITEMS:
-                await asyncio.sleep(GATHER_SECONDS)
+            if self._queued < GROUP_ITEMS:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), GATHER_SECONDS)
             group = self._next_group()
             if group:
                 await self._settle(group)
@@ -90,6 +98,7 @@ class StoreWriter:
         size = 0
         while self._queue and (not group or size + len(self._queue[0].items) <= GROUP_ITEMS):
             submission = self._queue.pop(0)
+            self._queued -= len(submission.items)
             if not submission.done.cancelled():
                 group.append(submission)
                 size += len(submission.items)
