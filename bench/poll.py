@@ -200,18 +200,20 @@ async def measure(monitor: Monitor, work: Callable[[], Awaitable[Any]]) -> Phase
     return Phase(elapsed, monitor.lag, (cpu_seconds() - cpu) / elapsed)
 
 
-async def parse_stage(bodies: list[bytes], processes: int, seen: list[bytes] | None = None) -> None:
+async def parse_stage(
+    monitor: Monitor, bodies: list[bytes], processes: int, seen: list[bytes] | None = None
+) -> Phase:
     """The parse stage alone, as the poller runs it (0 processes: one thread); ``seen``: per
-    body, the digests of the entries its feed listed at the previous poll."""
+    body, the digests of the entries its feed listed at the previous poll. Workers are
+    started before and stopped after the timing, so their CPU time is still counted."""
     pool = ParsePool(processes)
     hints = seen or [b""] * len(bodies)
     try:
         await pool.warm_up()
-        await asyncio.gather(
-            *(
-                pool.feed(body, "bench", None, hint)
-                for body, hint in zip(bodies, hints, strict=True)
-            )
+        jobs = zip(bodies, hints, strict=True)
+        return await measure(
+            monitor,
+            lambda: asyncio.gather(*(pool.feed(body, "bench", None, hint) for body, hint in jobs)),
         )
     finally:
         pool.close()
@@ -328,8 +330,8 @@ async def run(args: argparse.Namespace, port: int) -> None:
     report(args, first, bare200, daemon200, bare304, daemon304, monitor)
     bodies = await fetch_bodies(urls)
     workers = worker_count(args.processes)
-    pooled = await measure(monitor, lambda: parse_stage(bodies, workers))
-    threaded = await measure(monitor, lambda: parse_stage(bodies, 0))
+    pooled = await parse_stage(monitor, bodies, workers)
+    threaded = await parse_stage(monitor, bodies, 0)
     print(
         f"parse stage alone, {len(bodies)} feeds: {pooled.seconds:.2f} s on {workers} worker "
         f"processes ({pooled.cores:.2f} cores busy, loop lag {pooled.lag * 1000:.1f} ms) vs "
@@ -337,7 +339,7 @@ async def run(args: argparse.Namespace, port: int) -> None:
         f"{threaded.lag * 1000:.1f} ms): {threaded.seconds / pooled.seconds:.2f}x"
     )
     seen = [listed_before(i, version, args.items) for i in range(len(bodies))]
-    hinted = await measure(monitor, lambda: parse_stage(bodies, workers, seen))
+    hinted = await parse_stage(monitor, bodies, workers, seen)
     print(
         f"parse stage as the 200 cycle runs it (entries listed before not sketched): "
         f"{hinted.seconds:.2f} s ({hinted.cores:.2f} cores); 200 cycle / that: "
