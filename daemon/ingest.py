@@ -109,8 +109,11 @@ class Prepared:
     article: Article
     key: str
     sketch: Sketch
+    sketch_bytes: bytes  # as stored on the article row
     bands: list[int]
     published: datetime
+    content_hash: str | None
+    canonical_url: str | None
 
 
 # An incoming article, sketched already (by a parser worker) or not.
@@ -128,8 +131,16 @@ def key_of(item: Entry) -> str:
 def prepare(article: Article) -> Prepared:
     text = body_text(article)
     sketch = dedup.sketch(article.title, text, article.url)
-    key = dedup.item_key(article.guid, article.url, article.title, text)
-    return Prepared(article, key, sketch, dedup.band_keys(sketch), when(article))
+    return Prepared(
+        article=article,
+        key=dedup.item_key(article.guid, article.url, article.title, text),
+        sketch=sketch,
+        sketch_bytes=sketch.to_bytes(),
+        bands=dedup.band_keys(sketch),
+        published=when(article),
+        content_hash=dedup.content_hash(text) or None,
+        canonical_url=dedup.canonical_url(article.url) if article.url else None,
+    )
 
 
 class _Batch:
@@ -198,9 +209,9 @@ class _Batch:
                 source_id=source,
                 story_id=ids.get(story, story),
                 item_key=item.key,
-                content_hash=dedup.content_hash(body_text(item.article)) or None,
-                canonical_url=dedup.canonical_url(item.article.url) if item.article.url else None,
-                sketch=item.sketch.to_bytes(),
+                content_hash=item.content_hash,
+                canonical_url=item.canonical_url,
+                sketch=item.sketch_bytes,
                 article=item.article,
             )
             for source, item, story, _ in self.inserts
@@ -283,12 +294,12 @@ async def ingest_many(
                 _resolve(placed, known, await batch.write())
                 stored = known[at]
             update = await _update(session, item, stored)
-            known[at] = stored._replace(sketch=item.sketch.to_bytes(), update_count=update.updates)
+            known[at] = stored._replace(sketch=item.sketch_bytes, update_count=update.updates)
             placed.append((n, item.article, update))
             result.updated += 1
         else:
             story, row = await batch.add(source, item, decision)
-            known[at] = PreviousItem(row, story, item.sketch.to_bytes(), item.published, 0)
+            known[at] = PreviousItem(row, story, item.sketch_bytes, item.published, 0)
             placed.append((n, item.article, Placed(decision.kind, story, row, 0)))
             _log_placed(row, story, decision)
     _resolve(placed, known, await batch.write())
@@ -336,9 +347,9 @@ async def _update(session: AsyncSession, item: Prepared, stored: PreviousItem) -
     updates = await update_article(
         session,
         stored.article_id,
-        content_hash=dedup.content_hash(body_text(item.article)) or None,
-        canonical_url=dedup.canonical_url(item.article.url) if item.article.url else None,
-        sketch=item.sketch.to_bytes(),
+        content_hash=item.content_hash,
+        canonical_url=item.canonical_url,
+        sketch=item.sketch_bytes,
         article=item.article,
     )
     await sketches.add_bands(
