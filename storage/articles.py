@@ -144,14 +144,7 @@ async def update_article(
 
 
 async def create_story(session: AsyncSession, title: str) -> int:
-    now = utcnow()
-    table = cast(Table, Story.__table__)
-    stmt = (
-        insert(table)
-        .values(title=title, created_at=now, updated_at=now, article_count=1)
-        .returning(table.c.id)
-    )
-    return int((await session.execute(stmt)).scalar_one())
+    return (await create_stories(session, [(title, 1)]))[0]
 
 
 async def create_stories(session: AsyncSession, stories: Sequence[tuple[str, int]]) -> list[int]:
@@ -204,14 +197,6 @@ async def previous_items(
                     article_id, story_id, sketch, published or created_at, updates
                 )
     return found
-
-
-async def touch_story(session: AsyncSession, story_id: int) -> None:
-    await session.execute(
-        update(Story)
-        .where(Story.id == story_id)
-        .values(updated_at=utcnow(), article_count=Story.article_count + 1)
-    )
 
 
 async def touch_stories(session: AsyncSession, added: dict[int, int]) -> None:

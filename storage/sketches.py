@@ -96,12 +96,7 @@ async def add_bands(
         await session.execute(
             delete(StorySketchBand).where(StorySketchBand.article_id == article_id)
         )
-    rows = [
-        {"band_key": key, "article_id": article_id, "story_id": story_id, "published": published}
-        for key in dict.fromkeys(keys)
-    ]
-    if rows:
-        await session.execute(insert_ignore(session, StorySketchBand), rows)
+    await add_bands_many(session, [(story_id, article_id, keys, published)])
 
 
 async def add_bands_many(
