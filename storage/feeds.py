@@ -8,7 +8,7 @@ so a poller whose lease expired cannot overwrite a newer result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -17,7 +17,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ArticleRow, Source, utcnow
+from storage.models import Source, utcnow
 from storage.sql import insert_ignore, is_postgres
 
 FEED = "feed"
@@ -181,19 +181,6 @@ async def release(session: AsyncSession, owner: str) -> None:
         .where(Source.kind == FEED, Source.lease_owner == owner)
         .values(lease_owner=None, lease_until=None)
     )
-
-
-async def known_item_keys(session: AsyncSession, source_id: int, keys: Iterable[str]) -> set[str]:
-    """Which of these entries are stored already (full text is fetched for new ones only)."""
-    wanted = list(set(keys))
-    if not wanted:
-        return set()
-    result = await session.execute(
-        select(ArticleRow.item_key).where(
-            ArticleRow.source_id == source_id, ArticleRow.item_key.in_(wanted)
-        )
-    )
-    return set(result.scalars())
 
 
 async def make_all_due(session: AsyncSession, now: datetime | None = None) -> None:

@@ -36,6 +36,7 @@ from daemon.feeds.writer import StoreWriter
 from daemon.ingest import Entry, IngestResult, Pipeline, article_of, key_of, prepare
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
+from storage.articles import previous_items
 
 log = logging.getLogger("newswatch.feeds")
 THROTTLED = frozenset({429, 503})
@@ -182,9 +183,7 @@ class Refresher:
         )
         return Polled(None, outcome.new, alert_ids=outcome.alert_ids)
 
-    async def _commit(
-        self, job: Job, items: list[Entry], result: st.Success
-    ) -> IngestResult:
+    async def _commit(self, job: Job, items: list[Entry], result: st.Success) -> IngestResult:
         """Entries, alerts and the feed's new state are written in one transaction."""
         bounds = self.bounds(job.feed)
 
@@ -198,14 +197,14 @@ class Refresher:
         """Entries not stored yet, found in one query, so only their pages are fetched.
         Storage's unique key still decides in the end: a race with another replica stores
         nothing twice."""
+        keys = [key_of(item) for item in items]
         async with self.sessions() as session:
-            keys = [key_of(item) for item in items]
-            known = await store.known_item_keys(session, job.state.id, keys)
-        return [item for item, key in zip(items, keys, strict=True) if key not in known]
+            known = await previous_items(session, [(job.state.id, key) for key in keys])
+        return [
+            item for item, key in zip(items, keys, strict=True) if (job.state.id, key) not in known
+        ]
 
-    async def _full_text(
-        self, job: Job, items: list[Entry]
-    ) -> list[Entry]:
+    async def _full_text(self, job: Job, items: list[Entry]) -> list[Entry]:
         articles = [article_of(item) for item in items]
         indices = wanted_pages(articles, (), self.polling.full_text_limit)
         if not indices:
