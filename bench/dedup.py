@@ -9,7 +9,7 @@ so the window does not hide a scan. The floor is tokenising the probe texts alon
     .venv/bin/python bench/dedup.py            # exits 1 if a ratio is 2 or more
 
 The same stored sketches are then loaded into SQLite files (through the migrations) and the
-probes placed through ``SqlSketchIndex``, the index the daemon uses.
+probes placed through ``band_candidates``, the lookup the daemon's storing makes.
 """
 
 from __future__ import annotations
@@ -21,20 +21,29 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from daemon.dedup import MemorySketchIndex, Sketch, StoryDecider, band_keys, place, sketch
+from daemon.dedup import (
+    Candidate,
+    MemorySketchIndex,
+    Sketch,
+    StoryDecider,
+    band_keys,
+    place,
+    sketch,
+)
 from daemon.dedup.fingerprint import words
-from daemon.dedup.store import SqlSketchIndex
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import ArticleRow, Source, Story
+from storage.sketches import band_candidates
 
 SMALL, LARGE = 1_000, 100_000
 PROBES = 400
@@ -169,6 +178,21 @@ async def _migrate(url: str) -> None:
     engine = create_engine(url)
     await upgrade(engine)
     await engine.dispose()
+
+
+class SqlSketchIndex:
+    """The daemon's band lookup, as the candidates half of a ``SketchIndex``: probes only
+    look, nothing is added."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def candidates(self, keys: Sequence[int], since: datetime) -> list[Candidate]:
+        rows = await band_candidates(self.session, keys, since)
+        return [
+            Candidate(r.story_id, r.article_id, Sketch.from_bytes(r.sketch), r.published)
+            for r in rows
+        ]
 
 
 async def sql_per_article(url: str, probes: list[tuple[str, str]]) -> float:
