@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.leases import lease, lease_free
 from storage.models import AlertBatch, AlertRow, utcnow
-from storage.outbox import DEAD, DELIVERED, PENDING, lease, lease_free
+from storage.outbox import DEAD, DELIVERED, PENDING
 from storage.sql import insert_ignore, is_postgres
 
 OPEN = "open"

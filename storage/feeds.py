@@ -17,8 +17,9 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.leases import lease, lease_free
 from storage.models import Source, utcnow
-from storage.sql import insert_ignore, is_postgres
+from storage.sql import insert_ignore
 
 FEED = "feed"
 # Deadlock and serialization failure: the transaction lost a race and may simply run again.
@@ -125,29 +126,18 @@ async def claim_due(
             Source.kind == FEED,
             Source.enabled.is_(True),
             (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now),
-            (Source.lease_until.is_(None)) | (Source.lease_until < now),
+            lease_free(Source, now),
         )
         .order_by(Source.next_poll_at.is_not(None), Source.next_poll_at, Source.id)
         .limit(limit)
     )
-    if is_postgres(session):
-        due = due.with_for_update(skip_locked=True)
-    ids = list((await session.execute(due)).scalars())
-    if not ids:
-        return []
     until = now + timedelta(seconds=lease_seconds)
-    table = cast(Table, Source.__table__)
-    await session.execute(
-        update(table).where(table.c.id.in_(ids)).values(lease_owner=owner, lease_until=until)
-    )
-    # Plain rows, not ORM objects: a claim of hundreds of feeds must not stall the event loop.
-    columns = [table.c[name] for name in FeedState.__dataclass_fields__]
-    rows = await session.execute(
-        select(*columns)
-        .where(table.c.id.in_(ids), table.c.lease_owner == owner)
-        .order_by(table.c.id)
-    )
-    return [FeedState(**{**row._asdict(), "url": row.url or ""}) for row in rows]
+    rows = await lease(session, Source, due, {"lease_owner": owner, "lease_until": until})
+    return [_state(row) for row in rows]
+
+
+def _state(row: Source) -> FeedState:
+    return FeedState(**{name: getattr(row, name) for name in FeedState.__dataclass_fields__})
 
 
 async def record_results(

@@ -12,17 +12,17 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.leases import lease, lease_free
 from storage.models import AlertBatch, AlertRow, utcnow
-from storage.sql import insert_ignore, is_postgres
+from storage.sql import insert_ignore
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 STATUSES = (PENDING, DELIVERED, DEAD)
-Leased = TypeVar("Leased", AlertRow, AlertBatch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,33 +60,6 @@ async def enqueue(session: AsyncSession, alerts: Sequence[NewAlert]) -> list[int
         if row is not None:
             ids.append(int(row[0]))
     return ids
-
-
-def lease_free(model: type[AlertRow] | type[AlertBatch], now: datetime) -> ColumnElement[bool]:
-    return (model.lease_until.is_(None)) | (model.lease_until < now)
-
-
-async def lease(
-    session: AsyncSession,
-    model: type[Leased],
-    due: Select[int],
-    values: dict[str, Any],
-) -> list[Leased]:
-    """Stamp ``values`` (owner, lease_until …) on the rows ``due`` selects and return them.
-
-    PostgreSQL: lock the ids with SKIP LOCKED, then update. SQLite: one UPDATE whose WHERE
-    holds the selection, so no other connection can slip in between reading and writing.
-    """
-    if is_postgres(session):
-        ids = list((await session.execute(due.with_for_update(skip_locked=True))).scalars())
-        if not ids:
-            return []
-        where: ColumnElement[bool] = model.id.in_(ids)
-    else:
-        where = model.id.in_(due.scalar_subquery())
-    stmt = update(model).where(where).values(values).returning(model)
-    result = await session.execute(stmt, execution_options={"synchronize_session": False})
-    return sorted(result.scalars(), key=lambda row: row.id)
 
 
 async def claim_due(
