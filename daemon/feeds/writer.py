@@ -56,7 +56,6 @@ class StoreWriter:
         self.slots = slots
         self.rand = rand
         self._queue: list[_Submission] = []
-        self._queued = 0  # entries in the queue
         self._full = asyncio.Event()  # a whole group is waiting
         self._task: asyncio.Task[None] | None = None
 
@@ -71,8 +70,7 @@ class StoreWriter:
         withdraws the feed unless its group is already being written."""
         done: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         self._queue.append(_Submission(name, source_id, items, state, done))
-        self._queued += len(items)
-        if self._queued >= GROUP_ITEMS:
+        if self._queued() >= GROUP_ITEMS:
             self._full.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="newswatch-store")
@@ -85,7 +83,7 @@ class StoreWriter:
 
     async def _run(self) -> None:
         while self._queue:
-            if self._queued < GROUP_ITEMS:
+            if self._queued() < GROUP_ITEMS:
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), GATHER_SECONDS)
@@ -93,12 +91,14 @@ class StoreWriter:
             if group:
                 await self._settle(group)
 
+    def _queued(self) -> int:
+        return sum(len(submission.items) for submission in self._queue)
+
     def _next_group(self) -> list[_Submission]:
         group: list[_Submission] = []
         size = 0
         while self._queue and (not group or size + len(self._queue[0].items) <= GROUP_ITEMS):
             submission = self._queue.pop(0)
-            self._queued -= len(submission.items)
             if not submission.done.cancelled():
                 group.append(submission)
                 size += len(submission.items)
