@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,19 @@ class Received:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+async def serve(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]], port: int = 0, **options: Any
+) -> tuple[web.AppRunner, int]:
+    """A real aiohttp server on 127.0.0.1 answering every path with ``handler``; returns its
+    runner (to clean up) and its port (``0``: any free one)."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None, **options)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, runner.addresses[0][1]
 
 
 @dataclass
@@ -66,13 +79,7 @@ class Receiver:
         return web.Response(status=status, text="ok" if status < 400 else "nope")
 
     async def start(self) -> Receiver:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(self._handle, self.port)
         return self
 
     async def stop(self) -> None:

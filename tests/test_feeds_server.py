@@ -16,7 +16,7 @@ from email.utils import formatdate
 
 from aiohttp import web
 
-from tests.support import DATA
+from tests.support import DATA, serve
 
 FEEDS = DATA / "feeds"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,15 +68,9 @@ class FeedServer:
             self.active[host] -= 1
 
     async def start(self) -> FeedServer:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=0.1
+        self._runner, self.port = await serve(
+            self._dispatch, handler_cancellation=True, shutdown_timeout=0.1
         )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
