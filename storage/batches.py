@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.leases import lease, lease_free
+from storage.leases import due_messages, lease
 from storage.models import AlertBatch, AlertRow, utcnow
 from storage.outbox import DEAD, DELIVERED, PENDING
 from storage.sql import insert_ignore, is_postgres
@@ -66,18 +66,8 @@ async def claim_due(
 ) -> list[AlertBatch]:
     """Lease due batches and seal the open ones among them."""
     now = utcnow()
-    due = (
-        select(AlertBatch.id)
-        .where(
-            AlertBatch.status.in_([OPEN, PENDING]),
-            AlertBatch.next_attempt_at <= now,
-            lease_free(AlertBatch, now),
-        )
-        .order_by(AlertBatch.next_attempt_at, AlertBatch.id)
-        .limit(limit)
-    )
-    if skip_channels:
-        due = due.where(AlertBatch.channel.not_in(list(skip_channels)))
+    ready = AlertBatch.status.in_([OPEN, PENDING])
+    due = due_messages(AlertBatch, ready, now=now, limit=limit, skip_channels=skip_channels)
     values = {
         "lease_owner": owner,
         "lease_until": now + timedelta(seconds=lease_seconds),

@@ -6,10 +6,11 @@ one database never take the same row.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AlertBatch, AlertRow, Source
@@ -22,6 +23,27 @@ def lease_free(
     model: type[AlertRow] | type[AlertBatch] | type[Source], now: datetime
 ) -> ColumnElement[bool]:
     return (model.lease_until.is_(None)) | (model.lease_until < now)
+
+
+def due_messages(
+    model: type[AlertRow] | type[AlertBatch],
+    ready: ColumnElement[bool],
+    *,
+    now: datetime,
+    limit: int,
+    skip_channels: Collection[str] = (),
+) -> Select[int]:
+    """Ids of ``ready`` alerts or batches whose attempt is due and that nobody holds, the
+    longest waiting first, leaving out channels that must wait (paused, rate-limited)."""
+    due = (
+        select(model.id)
+        .where(ready, model.next_attempt_at <= now, lease_free(model, now))
+        .order_by(model.next_attempt_at, model.id)
+        .limit(limit)
+    )
+    if skip_channels:
+        due = due.where(model.channel.not_in(list(skip_channels)))
+    return due
 
 
 async def lease(

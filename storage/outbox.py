@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.leases import lease, lease_free
+from storage.leases import due_messages, lease
 from storage.models import AlertBatch, AlertRow, utcnow
 from storage.sql import insert_ignore
 
@@ -71,19 +71,8 @@ async def claim_due(
 ) -> list[AlertRow]:
     """Lease up to ``limit`` due alerts that are not waiting in a batch."""
     now = utcnow()
-    due = (
-        select(AlertRow.id)
-        .where(
-            AlertRow.status == PENDING,
-            AlertRow.batch_id.is_(None),
-            AlertRow.next_attempt_at <= now,
-            lease_free(AlertRow, now),
-        )
-        .order_by(AlertRow.next_attempt_at, AlertRow.id)
-        .limit(limit)
-    )
-    if skip_channels:
-        due = due.where(AlertRow.channel.not_in(list(skip_channels)))
+    ready = (AlertRow.status == PENDING) & AlertRow.batch_id.is_(None)
+    due = due_messages(AlertRow, ready, now=now, limit=limit, skip_channels=skip_channels)
     until = now + timedelta(seconds=lease_seconds)
     return await lease(session, AlertRow, due, {"lease_owner": owner, "lease_until": until})
 
