@@ -97,7 +97,7 @@ class RuleHit:
 @dataclass(slots=True)
 class _Compiled:
     rule: Rule
-    has_query: bool
+    slot: int | None  # the rule's position in the query matcher; None: no query
     regions: RegionFilter | None  # one object for all rules with the same regions
 
 
@@ -128,8 +128,9 @@ class _View:
     body_base: int
     lead_end: int
     scan: Scan
-    fired: set[str]
-    mentions: list[Mention] = field(default_factory=list)
+    mentions: list[Mention]
+    placed: set[int]  # rules with a place inside their regions (or only exclusions)
+    fired: set[int]  # query slots that matched; see Matcher._view for which were tested
     inside: dict[RegionFilter, list[Mention] | None] = field(default_factory=dict)
     places: dict[RegionFilter, tuple[Evidence, ...]] = field(default_factory=dict)
     place_of: dict[int, Evidence] = field(default_factory=dict)  # mentions live in the view
@@ -210,43 +211,43 @@ class Matcher:
                 if regions is not None:
                     filters[rule.regions, rule.exclude_regions] = regions
             if rule.enabled:  # disabled rules are still checked, but never matched
+                slot = None
                 if query is not None:
-                    queries[rule.name] = query
-                self._compiled.append(_Compiled(rule, query is not None, regions))
+                    slot, queries[rule.name] = len(queries), query
+                self._compiled.append(_Compiled(rule, slot, regions))
         if problems:
             raise RuleErrors(problems)
         self._queries: RuleMatcher = compile_rules(queries)
-        self._by_name = {c.rule.name: i for i, c in enumerate(self._compiled)}
+        self._by_slot = [i for i, c in enumerate(self._compiled) if c.slot is not None]
         self._by_region, self._everywhere = _region_index(self._compiled)
-        self._with_query = {i for i, c in enumerate(self._compiled) if c.has_query}
+        self._with_query = set(self._by_slot)
         self._with_regions = {i for i, c in enumerate(self._compiled) if c.regions is not None}
+        # Query slots of rules that also need a place: not worth testing without one.
+        self._gated = {c.slot for c in self._compiled if c.slot is not None and c.regions}
         # Decided once: a gazetteer pass costs more than the rest of matching an article.
         self._wants_places = any(c.regions is not None for c in self._compiled)
 
     def match(self, article: Article) -> list[RuleHit]:
         """Hits of the rules that fire; only rules with a query hit or a place are looked at."""
-        view = self._view(article)
+        view = self._view(article, gate=True)
         compiled, evaluate = self._compiled, self._evaluate
         hits = []
-        for index in sorted(self._candidates(view, view.fired)):
+        for index in sorted(self._candidates(view)):
             verdict = evaluate(compiled[index], view)
             if isinstance(verdict, RuleHit):
                 hits.append(verdict)
         return hits
 
-    def _candidates(self, view: _View, fired: set[str]) -> set[int]:
+    def _candidates(self, view: _View) -> set[int]:
         """Rules worth evaluating: a query hit where a query is needed, a place inside the
         rule's regions where regions are needed; everything else cannot fire."""
-        placed = set(self._everywhere)
-        for mention in view.mentions:
-            for key in (mention.place.id, *mention.place.chain):
-                placed.update(self._by_region.get(key, ()))
-        matched = set(map(self._by_name.__getitem__, fired))
+        placed = view.placed
+        matched = set(map(self._by_slot.__getitem__, view.fired))
         return (placed - self._with_query) | (matched - self._with_regions) | (matched & placed)
 
     def explain(self, article: Article) -> list[tuple[Rule, RuleHit | str]]:
         """Every enabled rule with its hit, or the reason it did not fire."""
-        view = self._view(article)
+        view = self._view(article, gate=False)
         return [(c.rule, self._evaluate(c, view)) for c in self._compiled]
 
     def _evaluate(self, compiled: _Compiled, view: _View) -> RuleHit | str:
@@ -255,23 +256,34 @@ class Matcher:
             return f"source {article.source!r} is not in sources"
         if rule.languages and article.language not in rule.languages:
             return f"language {article.language!r} is not in languages"
-        if compiled.has_query and rule.name not in view.fired:
+        if compiled.slot is not None and compiled.slot not in view.fired:
             return "query did not match"
         if compiled.regions is not None and view.check(compiled.regions) is None:
             named = ", ".join(sorted({m.place.name for m in view.mentions})) or "none"
             return f"no place inside the regions (places named: {named})"
-        hits = self._queries.shared_evidence(view.scan, rule.name) if compiled.has_query else ()
+        hits = () if compiled.slot is None else self._queries.shared_evidence(view.scan, rule.name)
         return _judge(rule, view, view.judge(hits, compiled.regions))
 
-    def _view(self, article: Article) -> _View:
+    def _view(self, article: Article, gate: bool) -> _View:
+        """The article as the rules read it. With ``gate``, queries of rules that need a place
+        the article does not name are left untested (they cannot fire): places are found
+        first, because on a busy article testing those queries costs more than the pass."""
         doc = Document.from_article(article)
         text = article.text
         body_base = len(doc.title) + 2 if doc.title else 0
         lead_end = body_base + len(doc.body.split("\n\n", 1)[0])
         scan = self._queries.scan(doc)
-        fired = set(self._queries.matching(scan))
         mentions = self.gazetteer.find(text) if self.gazetteer and self._wants_places else []
-        return _View(article, doc, text, body_base, lead_end, scan, fired, mentions)
+        placed = set(self._everywhere)
+        for mention in mentions:
+            for key in (mention.place.id, *mention.place.chain):
+                placed.update(self._by_region.get(key, ()))
+        skip: set[int] = set()
+        if gate and self._gated:
+            compiled = self._compiled
+            skip = self._gated.difference([compiled[i].slot for i in placed])
+        fired = set(self._queries.matching_indexes(scan, skip))
+        return _View(article, doc, text, body_base, lead_end, scan, mentions, placed, fired)
 
 
 def _region_index(compiled: list[_Compiled]) -> tuple[dict[str, list[int]], set[int]]:

@@ -9,6 +9,7 @@ document, then tests only the rules that one of the found patterns can make true
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import ahocorasick
@@ -71,8 +72,14 @@ class RuleMatcher:
         Evidence costs more than the decision; callers that filter matches further (regions,
         sources, languages) ask :meth:`evidence` only for the rules that finally fire.
         """
-        rules, tests = self._rules, self._tests
-        return [rules[i].name for i in self._candidates(scan) if tests[i](scan)]
+        rules = self._rules
+        return [rules[i].name for i in self.matching_indexes(scan)]
+
+    def matching_indexes(self, scan: Scan, skip: AbstractSet[int] = frozenset()) -> list[int]:
+        """:meth:`matching` as positions in the order the rules were given, leaving out
+        (untested) the positions in ``skip``: rules a caller already knows cannot fire."""
+        tests = self._tests
+        return [i for i in self._candidates(scan, skip) if tests[i](scan)]
 
     def evidence(self, scan: Scan, rule: str) -> list[Hit]:
         """What made ``rule`` match the scanned document (meaningful only if it matched)."""
@@ -83,7 +90,7 @@ class RuleMatcher:
         the same pieces: callers deriving more from it can memoise on its identity."""
         return scan.shared_hits(self._evidence[rule](scan))
 
-    def _candidates(self, scan: Scan) -> list[int]:
+    def _candidates(self, scan: Scan, skip: AbstractSet[int] = frozenset()) -> list[int]:
         """Rules whose anchor groups were all hit (set operations, no Python per rule)."""
         single = set(self._always)
         first: set[int] = set()
@@ -98,7 +105,7 @@ class RuleMatcher:
                 rules = postings.get(pid)
                 if rules is not None:
                     found.update(rules)
-        return sorted(single | (first & second))
+        return sorted((single | (first & second)) - skip)
 
 
 Postings = dict[int, list[int]]
