@@ -80,6 +80,7 @@ class Compiled:
     anchors: Anchors
     expr: str  # the test as a Python expression over ``g`` (scan.mask.get) and ``s`` (the scan)
     spans: SpanFinder | None = None  # only for nodes with a place in the text
+    positional: bool = False  # the test reads word positions, not just field masks
 
 
 def compile_node(node: Node, patterns: Patterns) -> Compiled:
@@ -103,7 +104,10 @@ def _compile(node: Node, patterns: Patterns) -> Compiled:
     if isinstance(node, Or):
         return _or([compile_node(child, patterns) for child in node.children], patterns)
     child = compile_node(node.child, patterns)
-    return Compiled(lambda scan: not child.test(scan), _no_evidence, None, f"(not {child.expr})")
+    expr = f"(not {child.expr})"
+    return Compiled(
+        lambda scan: not child.test(scan), _no_evidence, None, expr, None, child.positional
+    )
 
 
 def _no_evidence(scan: Scan) -> Parts:
@@ -175,7 +179,9 @@ def _proximity(node: Proximity, patterns: Patterns) -> Compiled:
         return common != 0 and bool(spans(scan))
 
     anchors = patterns.cheapest(frozenset({pid}) for pid in pids.values())
-    return Compiled(test, _parts_of(spans, patterns), anchors, patterns.register(test), spans)
+    return Compiled(
+        test, _parts_of(spans, patterns), anchors, patterns.register(test), spans, positional=True
+    )
 
 
 def _near(node: Near, patterns: Patterns) -> Compiled:
@@ -198,7 +204,9 @@ def _near(node: Near, patterns: Patterns) -> Compiled:
         return left.test(scan) and right.test(scan) and bool(spans(scan))
 
     anchors = patterns.cheapest([*(left.anchors or ()), *(right.anchors or ())])
-    return Compiled(test, _parts_of(spans, patterns), anchors, patterns.register(test), spans)
+    return Compiled(
+        test, _parts_of(spans, patterns), anchors, patterns.register(test), spans, positional=True
+    )
 
 
 # Evidence functions memoise in ``scan.parts`` under a serial of their own: a node shared by
@@ -220,7 +228,7 @@ def _parts_of(spans: SpanFinder, patterns: Patterns) -> Evidence:
 
 def _and(children: list[Compiled], patterns: Patterns) -> Compiled:
     # Cheap mask tests first, position arithmetic after, negations last.
-    ordered = sorted(children, key=lambda c: (c.anchors is None, c.spans is not None))
+    ordered = sorted(children, key=lambda c: (c.anchors is None, c.positional))
     tests = [child.test for child in ordered]
     if len(tests) == 2:
         first, second = tests
@@ -243,7 +251,7 @@ def _and(children: list[Compiled], patterns: Patterns) -> Compiled:
 
     anchors = patterns.cheapest(group for child in children for group in child.anchors or ())
     expr = "(" + " and ".join(child.expr for child in ordered) + ")"
-    return Compiled(test, evidence, anchors, expr)
+    return Compiled(test, evidence, anchors, expr, positional=any(c.positional for c in children))
 
 
 def _or(children: list[Compiled], patterns: Patterns) -> Compiled:
@@ -279,7 +287,8 @@ def _or(children: list[Compiled], patterns: Patterns) -> Compiled:
             return [span for finder in finders if finder is not None for span in finder(scan)]
 
     expr = "(" + " or ".join(child.expr for child in children) + ")"
-    return Compiled(test, evidence, anchors, expr, spans)
+    positional = any(child.positional for child in children)
+    return Compiled(test, evidence, anchors, expr, spans, positional)
 
 
 def generate_tests(compiled: Sequence[Compiled], patterns: Patterns) -> list[Test]:
