@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,6 +223,39 @@ async def test_silent_server_costs_one_feed_not_the_round(
         assert (result.polled, result.new, result.failed) == (2, 2, 1)
         status = await rig.status("hang")
         assert status.last_status == "network" and "timed out" in (status.last_error or "")
+
+
+async def test_parsed_feeds_waiting_for_storage_are_capped(
+    server: FeedServer, make_rig: MakeRig
+) -> None:
+    """When storing lags behind fetching, parsing waits instead of piling entries up."""
+    for i in range(8):
+        server.routes[f"/f{i}"] = document(feed_bytes("rss2.xml"))
+    async with make_rig([(f"feed{i}", f"/f{i}", "") for i in range(8)]) as rig:
+        refresher = rig.dispatcher.refresher
+        refresher.ahead = asyncio.Semaphore(2)
+        parse, store = refresher.parser.feed, refresher.writer.store
+        waiting = peak = 0
+
+        async def counted_parse(*args: Any) -> Any:
+            nonlocal waiting, peak
+            waiting += 1
+            peak = max(peak, waiting)
+            return await parse(*args)
+
+        async def slow_store(*args: Any) -> Any:
+            nonlocal waiting
+            await asyncio.sleep(0.05)  # a database busier than the parsers
+            try:
+                return await store(*args)
+            finally:
+                waiting -= 1
+
+        refresher.parser.feed = counted_parse  # type: ignore[method-assign]
+        refresher.writer.store = slow_store  # type: ignore[method-assign]
+        result = await rig.tick()
+        assert (result.polled, result.new, result.failed) == (8, 16, 0)
+        assert peak == 2
 
 
 async def test_cache_control_max_age_delays_the_next_poll(

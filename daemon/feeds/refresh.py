@@ -40,6 +40,11 @@ from storage.articles import previous_items
 
 log = logging.getLogger("newswatch.feeds")
 THROTTLED = frozenset({429, 503})
+# Feeds parsed or being parsed whose entries are not stored yet. Fetching outruns storing when
+# many feeds have news at once; without a cap the parsed entries pile up in memory, and every
+# full garbage collection walks all of them, pausing the event loop. The cap keeps both parser
+# workers and several store groups supplied.
+PARSE_AHEAD = 48
 
 
 @dataclass(slots=True)
@@ -89,6 +94,7 @@ class Refresher:
         self.rand = rand
         self.backoff = Backoff(polling.error_backoff, polling.error_backoff_cap)
         self.writer = StoreWriter(sessions, pipeline, owner=owner, slots=store_slots, rand=rand)
+        self.ahead = asyncio.Semaphore(PARSE_AHEAD)
         # Per feed, digests of the entries its last stored poll listed (see parse_feed_job).
         self.seen: dict[int, bytes] = {}
 
@@ -140,6 +146,10 @@ class Refresher:
         digest = hashlib.sha256(response.body).hexdigest()
         if digest == job.state.body_hash:
             return self._succeeded(job, response, st.UNCHANGED, digest)
+        async with self.ahead:
+            return await self._parse(job, response, digest)
+
+    async def _parse(self, job: Job, response: Response, digest: str) -> Polled:
         try:
             seen = self.seen.get(job.state.id, b"")
             prepared = await self.parser.feed(response.body, job.state.name, job.zone, seen)
