@@ -17,6 +17,8 @@ from storage.models import ArticleRow, Story, utcnow
 from storage.sql import insert_ignore
 from storage.types import Article
 
+# Rows per statement where a batch is sent in pieces: converting (and for multi-row VALUES,
+# compiling) a piece runs on the event loop, so pieces stay small enough not to stall it.
 ROWS_PER_STATEMENT = 200
 
 
@@ -157,10 +159,10 @@ async def create_stories(session: AsyncSession, stories: Sequence[tuple[str, int
     now = utcnow()
     table = cast(Table, Story.__table__)
     ids: list[int] = []
-    for start in range(0, len(stories), 1_000):
+    for start in range(0, len(stories), ROWS_PER_STATEMENT):
         rows = [
             {"title": title, "created_at": now, "updated_at": now, "article_count": count}
-            for title, count in stories[start : start + 1_000]
+            for title, count in stories[start : start + ROWS_PER_STATEMENT]
         ]
         result = await session.execute(insert(table).values(rows).returning(table.c.id))
         ids.extend(sorted(int(story_id) for story_id in result.scalars()))
