@@ -183,8 +183,9 @@ async def test_per_host_limit_and_delay_hold_on_the_wire(server: FeedServer) -> 
     assert server.peak["127.0.0.1"] == 2
     starts = sorted(r.started for r in server.requests if r.host == "127.0.0.1")
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # Arrival times carry scheduling noise on a busy machine; the spacing still shows.
-    assert min(gaps) >= 0.025 and starts[-1] - starts[0] >= 7 * 0.05 - 0.02
+    # Arrival times carry scheduling noise on a busy machine (seen: 30 ms); the spacing still
+    # shows. Without the delay, each pair would arrive together: a gap near zero.
+    assert min(gaps) >= 0.01 and starts[-1] - starts[0] >= 7 * 0.05 - 0.02
     assert server.peak["localhost"] >= 1
 
 
