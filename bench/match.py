@@ -26,6 +26,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -182,7 +183,6 @@ def queries(count: int) -> dict[str, Query]:
 # ---- Rules as the daemon runs them: queries and regions through alerts.match.Matcher ------
 REGION_SHARE = 0.3
 HOT_REGIONS = ["Ukraine", "RU-BEL", "RU-KRS", "Kharkiv Oblast", "Donetsk Oblast", "Russia"]
-CACHE = Path(__file__).resolve().parents[1] / "data" / "cache"
 
 
 def region_names(gazetteer: Gazetteer) -> list[str]:
@@ -216,22 +216,21 @@ def as_article(doc: Document) -> Article:
     )
 
 
-def gazetteer_figures() -> tuple[Gazetteer, float | None]:
-    """Load the cached gazetteer, building it first (timed) if there is no cache yet."""
-    built = None
-    if not any(CACHE.glob("*")):
-        started = time.perf_counter()
-        Gazetteer.load(CACHE)
-        built = time.perf_counter() - started
-    return Gazetteer.load(CACHE), built
+def gazetteer_figures(cache: Path) -> tuple[Gazetteer, float]:
+    """Build the gazetteer into an empty ``cache`` (timed, as a first start does), then load it
+    from there as every later start does."""
+    started = time.perf_counter()
+    Gazetteer.load(cache)
+    built = time.perf_counter() - started
+    return Gazetteer.load(cache), built
 
 
-def cold_load() -> tuple[float, float]:
+def cold_load(cache: Path) -> tuple[float, float]:
     """Seconds and MB of RSS to load the cached gazetteer in a fresh process."""
     code = (
         "import time, psutil; from pathlib import Path; from alerts.regions import Gazetteer;"
         "p = psutil.Process(); before = p.memory_info().rss; t = time.perf_counter();"
-        f"Gazetteer.load(Path({str(CACHE)!r}));"
+        f"Gazetteer.load(Path({str(cache)!r}));"
         "print(time.perf_counter() - t, (p.memory_info().rss - before) / 2**20)"
     )
     root = Path(__file__).resolve().parents[1]
@@ -243,10 +242,10 @@ def cold_load() -> tuple[float, float]:
 
 
 def daemon_section(docs: Mapping[str, Document]) -> None:
-    gazetteer, built = gazetteer_figures()
-    seconds, megabytes = cold_load()
-    if built is not None:
-        print(f"gazetteer: built in {built:.1f} s")
+    with tempfile.TemporaryDirectory() as folder:
+        gazetteer, built = gazetteer_figures(Path(folder))
+        seconds, megabytes = cold_load(Path(folder))
+    print(f"gazetteer: built in {built:.1f} s")
     print(
         f"gazetteer: {len(gazetteer.places):,} places; cached load {seconds:.2f} s "
         f"(target < 2 s), +{megabytes:.0f} MB RSS\n"
