@@ -53,32 +53,6 @@ def article_values(article: Article) -> dict[str, Any]:
     }
 
 
-async def insert_article(
-    session: AsyncSession,
-    *,
-    source_id: int,
-    story_id: int,
-    item_key: str,
-    content_hash: str | None,
-    canonical_url: str | None,
-    sketch: bytes,
-    article: Article,
-) -> int | None:
-    """The new row's id, or None when a concurrent writer stored the same item first."""
-    values = {
-        "source_id": source_id,
-        "story_id": story_id,
-        "item_key": item_key,
-        "content_hash": content_hash,
-        "canonical_url": canonical_url,
-        "sketch": sketch,
-        **article_values(article),
-    }
-    stmt = insert_ignore(session, ArticleRow).values(values).returning(ArticleRow.id)
-    row = (await session.execute(stmt)).first()
-    return None if row is None else int(row[0])
-
-
 class NewArticle(NamedTuple):
     source_id: int
     story_id: int
