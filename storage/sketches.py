@@ -44,9 +44,8 @@ async def band_candidates(
         for key, story_id, article_id, sketch, published in await _bands(
             session, chunk, since, per_key
         ):
-            if sketch is not None:
-                found.setdefault(article_id, (story_id, sketch, published))
-                shared.setdefault(article_id, set()).add(key)
+            found.setdefault(article_id, (story_id, sketch, published))
+            shared.setdefault(article_id, set()).add(key)
     return [
         BandRow(story_id, article_id, sketch, published, frozenset(shared[article_id]))
         for article_id, (story_id, sketch, published) in found.items()
@@ -55,7 +54,9 @@ async def band_candidates(
 
 async def _bands(
     session: AsyncSession, keys: list[int], since: datetime, per_key: int
-) -> list[tuple[int, int, int, bytes | None, datetime]]:
+) -> list[tuple[int, int, int, bytes, datetime]]:
+    """(key, story, article, sketch, published) rows; articles without a sketch (stored
+    before sketches existed) are left out here."""
     bands = StorySketchBand
     ranked = (
         select(
