@@ -37,7 +37,6 @@ from storage.articles import (
     touch_stories,
     update_article,
 )
-from storage.sketches import BandRow
 from storage.types import Article
 
 log = logging.getLogger("newswatch.ingest")
@@ -153,7 +152,9 @@ class _Batch:
     def __init__(self, session: AsyncSession, decider: StoryDecider) -> None:
         self.session = session
         self.decider = decider
-        self.stored: list[BandRow] = []
+        # What the lookup found, each decoded once, and where to find it by band key.
+        self.stored: list[Candidate] = []
+        self.by_key: dict[int, list[int]] = {}
         self.fresh = MemorySketchIndex()
         self.new_stories: dict[int, str] = {}  # pending id -> title
         self.counts: dict[int, int] = {}  # story -> articles added by this batch
@@ -164,9 +165,15 @@ class _Batch:
 
     async def look_up(self, items: Sequence[Prepared]) -> None:
         keys = {key for item in items for key in item.bands}
-        if keys:
-            since = min(self.decider.since(item.published) for item in items)
-            self.stored = await sketches.band_candidates(self.session, list(keys), since)
+        if not keys:
+            return
+        since = min(self.decider.since(item.published) for item in items)
+        rows = await sketches.band_candidates(self.session, list(keys), since)
+        for row in rows:
+            for key in row.keys:
+                self.by_key.setdefault(key, []).append(len(self.stored))
+            sketch = Sketch.from_bytes(row.sketch)
+            self.stored.append(Candidate(row.story_id, row.article_id, sketch, row.published))
 
     async def decide(self, item: Prepared, previous: Candidate | None) -> Decision:
         if previous is not None:
@@ -175,12 +182,8 @@ class _Batch:
             self.fresh, self.rebuild = MemorySketchIndex(), False
             for done, story, article in self.written:
                 await self.fresh.add(story, article, done.bands, done.sketch, done.published)
-        bands = set(item.bands)
-        found = [
-            Candidate(r.story_id, r.article_id, Sketch.from_bytes(r.sketch), r.published)
-            for r in self.stored
-            if r.keys & bands
-        ]
+        shared = {index for key in item.bands for index in self.by_key.get(key, ())}
+        found = [self.stored[index] for index in sorted(shared)]  # in the lookup's order
         found += await self.fresh.candidates(item.bands, self.decider.since(item.published))
         return self.decider.decide(item.sketch, item.published, found)
 
