@@ -32,8 +32,10 @@ log = logging.getLogger("newswatch.daemon")
 def settle_heap() -> None:
     """Take what start-up built (modules, the gazetteer, compiled rules) out of the garbage
     collector's sight. A full collection walks every live object: over that heap it paused
-    the event loop for 80-100 ms each time, longer than a fetch may wait. What is built later
-    is still collected as usual."""
+    the event loop for 80-100 ms each time, longer than a fetch may wait. Run again after a
+    settings reload, whose compiled rules (10,000 rules: 260,000 objects) would bring the
+    pauses back. What is built later is still collected as usual; frozen objects that fall
+    out of use (the rules a reload replaced) are freed by their reference counts."""
     gc.collect()
     gc.freeze()
 

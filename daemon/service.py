@@ -127,6 +127,7 @@ class Daemon:
                 )
                 return False
             await runtime.apply(settings, matcher)
+            settle_heap()  # the new rules are as long-lived as those built at start
             self.settings = settings
             self._schedule_sources(runtime, datetime.now(UTC))
             log.info(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 from pathlib import Path
 
+from daemon.runtime import Runtime
+from daemon.service import Daemon
+from daemon.settings import load_settings
 from tests.support import DATA, DaemonProcess, Receiver, toml_str
 
 STORIES = {
@@ -86,3 +90,23 @@ async def test_rules_change_without_a_restart_and_a_bad_edit_is_rejected(
     finally:
         code = await daemon.stop()
     assert code == 0, daemon.log()
+
+
+async def test_rules_of_a_reload_are_kept_out_of_the_collectors_walk(
+    tmp_path: Path, database_url: str
+) -> None:
+    (tmp_path / "drops").mkdir()
+    path = tmp_path / "settings.toml"
+    hook = "http://127.0.0.1:9/hook"
+    path.write_text(settings_text(database_url, hook, ["navy"]), encoding="utf-8")
+    daemon = Daemon(load_settings(path))
+    runtime = daemon._runtime = await Runtime.open(daemon.settings)
+    try:
+        path.write_text(settings_text(database_url, hook, CITIES), encoding="utf-8")
+        assert await daemon.reload()
+        assert runtime.matcher.rules[0].keywords == tuple(CITIES)
+        # A full collection walks what gc.get_objects() lists; frozen objects are not in it.
+        assert not any(item is runtime.matcher for item in gc.get_objects())
+    finally:
+        gc.unfreeze()
+        await runtime.close()
