@@ -31,7 +31,6 @@ class RuleMatcher:
 
     def __init__(self, rules: list[_Rule], patterns: Patterns, field_bits: int) -> None:
         self._rules = rules
-        self._index = {rule.name: i for i, rule in enumerate(rules)}
         self._evidence = {rule.name: rule.compiled.evidence for rule in rules}
         self._lengths = patterns.lengths
         self._field_bits = field_bits
