@@ -65,13 +65,18 @@ def words(seed: int, count: int) -> str:
 # ---------------------------------------------------------------- the server process
 
 
-def feed_body(index: int, version: int, items: int) -> bytes:
+def listed(version: int, items: int) -> range:
+    """Numbers of the items a feed lists at ``version``, newest first."""
     newest = version * NEW_PER_BUMP + items
+    return range(newest, newest - items, -1)
+
+
+def feed_body(index: int, version: int, items: int) -> bytes:
     parts = [
         "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>",
         f"<title>Bench feed {index}</title><link>http://bench.example/{index}</link>",
     ]
-    for n in range(newest, newest - items, -1):
+    for n in listed(version, items):
         text = f"Report {n} from town {index}: {words(index * 100_003 + n, 60)}"
         more = words(n * 31 + index * 17, 50)
         minute = n % 60
@@ -222,8 +227,7 @@ async def parse_stage(
 def listed_before(index: int, version: int, items: int) -> bytes:
     """Digests of the entries feed ``index`` listed in ``version - 1`` (what the poller
     remembers from its last poll)."""
-    newest = (version - 1) * NEW_PER_BUMP + items
-    guids = (f"b-{index}-{n}" for n in range(newest, newest - items, -1))
+    guids = (f"b-{index}-{n}" for n in listed(version - 1, items))
     return b"".join(key_digest(dedup_item_key(guid, None, "", "")) for guid in guids)
 
 
