@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from daemon.ingest import Entry, IngestResult, Pipeline, ingest_many
+from daemon.ingest import Entry, IngestResult, Pipeline, Prepared, ingest_many
 from storage import feeds as store
 
 log = logging.getLogger("newswatch.feeds")
@@ -92,16 +92,16 @@ class StoreWriter:
                 await self._settle(group)
 
     def _queued(self) -> int:
-        return sum(len(submission.items) for submission in self._queue)
+        return sum(_weight(submission) for submission in self._queue)
 
     def _next_group(self) -> list[_Submission]:
         group: list[_Submission] = []
         size = 0
-        while self._queue and (not group or size + len(self._queue[0].items) <= GROUP_ITEMS):
+        while self._queue and (not group or size + _weight(self._queue[0]) <= GROUP_ITEMS):
             submission = self._queue.pop(0)
             if not submission.done.cancelled():
                 group.append(submission)
-                size += len(submission.items)
+                size += _weight(submission)
         return group
 
     async def _settle(self, group: list[_Submission]) -> None:
@@ -141,6 +141,13 @@ class StoreWriter:
                 log.info("store retried sources=%s attempt=%d: %s", names, attempt, exc.orig)
                 await asyncio.sleep(0.05 * attempt * (1 + self.rand()))
         raise AssertionError("unreachable")
+
+
+def _weight(submission: _Submission) -> int:
+    """A feed's share of a group: its state row plus the entries that look new (the parser
+    sketched them). Entries it listed before cost one shared key lookup; the new ones cost
+    the writes, and the writes set how long a transaction holds the database."""
+    return 1 + sum(isinstance(item, Prepared) for item in submission.items)
 
 
 def _fail(submission: _Submission, exc: Exception) -> None:
