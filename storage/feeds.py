@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.leases import lease, lease_free
+from storage.leases import lease_columns, lease_free
 from storage.models import Source, utcnow
-from storage.sql import insert_ignore
+from storage.sql import converters, insert_ignore, placeholders
 
 FEED = "feed"
 # Deadlock and serialization failure: the transaction lost a race and may simply run again.
@@ -132,36 +132,34 @@ async def claim_due(
         .limit(limit)
     )
     until = now + timedelta(seconds=lease_seconds)
-    rows = await lease(session, Source, due, {"lease_owner": owner, "lease_until": until})
-    return [_state(row) for row in rows]
+    values = {"lease_owner": owner, "lease_until": until}
+    rows = await lease_columns(session, Source, due, values, _STATE_FIELDS)
+    return [FeedState(*cast(tuple[Any, ...], row)) for row in rows]
 
 
-def _state(row: Source) -> FeedState:
-    return FeedState(**{name: getattr(row, name) for name in FeedState.__dataclass_fields__})
+_STATE_FIELDS = tuple(FeedState.__dataclass_fields__)
 
 
 async def record_results(
     session: AsyncSession, owner: str, results: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Write poll results (each: ``id`` plus every STATE_COLUMNS key) and end their leases."""
+    """Write poll results (each: ``id`` plus every STATE_COLUMNS key) and end their leases.
+
+    Every poll ends here, most of them a 304, so the rows go to the driver as tuples.
+    """
     if not results:
         return
-    table = cast(Table, Source.__table__)
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
-        .values(
-            {
-                **{name: bindparam(f"b_{name}") for name in STATE_COLUMNS},
-                "lease_owner": None,
-                "lease_until": None,
-            }
-        )
+    connection = await session.connection()
+    dialect = connection.dialect
+    marks = placeholders(dialect, len(STATE_COLUMNS) + 2)
+    sets = ", ".join(f"{name} = {mark}" for name, mark in zip(STATE_COLUMNS, marks, strict=False))
+    sql = (
+        f"UPDATE {Source.__tablename__} SET {sets}, lease_owner = NULL, lease_until = NULL "
+        f"WHERE id = {marks[-2]} AND lease_owner = {marks[-1]}"
     )
-    params = [
-        {"b_id": r["id"], **{f"b_{name}": r[name] for name in STATE_COLUMNS}} for r in results
-    ]
-    await session.execute(stmt, params)
+    convert = list(zip(STATE_COLUMNS, converters(dialect, Source, STATE_COLUMNS), strict=True))
+    rows = [(*(to(r[name]) for name, to in convert), r["id"], owner) for r in results]
+    await connection.exec_driver_sql(sql, rows)
 
 
 async def release(session: AsyncSession, owner: str) -> None:

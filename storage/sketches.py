@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import TypeEngine
 
 from storage.models import ArticleRow, StorySketchBand
+from storage.sql import converters, placeholders
 
 PER_KEY_LIMIT = 50
 KEYS_PER_QUERY = 2_000  # well under the bound-parameter limits of SQLite and asyncpg
@@ -115,9 +116,8 @@ async def add_bands_many(
     if not articles:
         return
     connection = await session.connection()
-    dialect = connection.dialect
-    stamp = _column_type(StorySketchBand, "published").bind_processor(dialect) or _same
-    sql = _insert_sql(dialect.name, dialect.paramstyle)
+    stamp = converters(connection.dialect, StorySketchBand, ["published"])[0]
+    sql = _insert_sql(connection.dialect)
     rows: list[tuple[int, object, int, int]] = []
     for story_id, article_id, keys, published in articles:
         when = stamp(published)
@@ -129,18 +129,10 @@ async def add_bands_many(
         await connection.exec_driver_sql(sql, rows)
 
 
-def _insert_sql(dialect: str, paramstyle: str) -> str:
-    marks = ", ".join("?" if paramstyle == "qmark" else f"${n}" for n in range(1, 5))
+def _insert_sql(dialect: Dialect) -> str:
+    marks = ", ".join(placeholders(dialect, 4))
     columns = "band_key, published, article_id, story_id"
     table = StorySketchBand.__tablename__
-    if dialect == "sqlite":
+    if dialect.name == "sqlite":
         return f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})"
     return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-
-
-def _column_type(model: type[StorySketchBand], name: str) -> TypeEngine[Any]:
-    return cast(Table, model.__table__).c[name].type
-
-
-def _same(value: object) -> object:
-    return value

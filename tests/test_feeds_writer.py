@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from alerts.rules import Rule
 from daemon.feeds.writer import StoreWriter
 from daemon.ingest import Pipeline, prepare
 from storage.engine import create_engine, session_factory
-from storage.feeds import STATE_COLUMNS, sync_feeds
+from storage.feeds import STATE_COLUMNS, claim_due, record_results, sync_feeds
 from storage.migrate import upgrade
 from storage.models import AlertRow, ArticleRow, Source
 from storage.types import Article
@@ -96,3 +96,32 @@ async def test_feeds_stored_together_and_a_failing_one_is_retried_alone(
     assert stored == sorted([STORIES[1][0], STORIES[3][0]])
     assert alerts == 2
     assert seen == {"north": 1, "south": 1}
+
+
+async def test_a_result_is_written_only_by_the_poller_still_holding_the_lease(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """A poller that outlived its lease (another took the feed over) must not overwrite the
+    newer owner's result; the owner's result lands whole and ends the lease."""
+    async with db.begin() as session:
+        ids = await sync_feeds(session, {"quay": "http://a.test/quay.xml"})
+        [late] = await claim_due(session, "late", lease_seconds=60, limit=5, now=NOW)
+    assert (late.id, late.name, late.url, late.error_count) == (
+        ids["quay"],
+        "quay",
+        "http://a.test/quay.xml",
+        0,
+    )
+    after_lapse = NOW + timedelta(seconds=61)
+    async with db.begin() as session:
+        [owner] = await claim_due(session, "owner", lease_seconds=60, limit=5, now=after_lapse)
+        assert owner.id == late.id
+        mine = dict(state(owner.id, owner.url)(3), etag='"v2"', last_status="304")
+        stale = dict(state(late.id, late.url)(9), etag='"stale"', last_status="500")
+        await record_results(session, "owner", [mine])
+        await record_results(session, "late", [stale])
+    async with db() as session:
+        row = (await session.execute(select(Source).where(Source.id == owner.id))).scalar_one()
+    assert (row.etag, row.last_status, row.items_seen) == ('"v2"', "304", 3)
+    assert row.last_success_at == NOW and row.next_poll_at == NOW
+    assert row.lease_owner is None and row.lease_until is None
