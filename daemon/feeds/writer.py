@@ -26,7 +26,8 @@ log = logging.getLogger("newswatch.feeds")
 STORE_ATTEMPTS = 4
 # A transaction's cost is mostly fixed (lookups, the commit writing every index page it
 # touched), so the writer waits a moment for more feeds before starting one; an entry is
-# stored at most that much later. The size is capped to keep each step short for the loop.
+# stored at most that much later. The size (counted by _weight) is capped to keep each step
+# short for the loop.
 GROUP_ITEMS = 300
 GATHER_SECONDS = 0.1
 
@@ -38,6 +39,7 @@ class _Submission:
     items: Sequence[Entry]
     state: Callable[[int], Mapping[str, Any]]  # the feed's new state, given its new entries
     done: asyncio.Future[IngestResult]
+    weight: int  # its share of a group, see _weight
 
 
 class StoreWriter:
@@ -69,7 +71,7 @@ class StoreWriter:
         """Store a feed's entries and its new state in the next group; cancelling the caller
         withdraws the feed unless its group is already being written."""
         done: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Submission(name, source_id, items, state, done))
+        self._queue.append(_Submission(name, source_id, items, state, done, _weight(items)))
         if self._queued() >= GROUP_ITEMS:
             self._full.set()
         if self._task is None or self._task.done():
@@ -92,16 +94,16 @@ class StoreWriter:
                 await self._settle(group)
 
     def _queued(self) -> int:
-        return sum(_weight(submission) for submission in self._queue)
+        return sum(submission.weight for submission in self._queue)
 
     def _next_group(self) -> list[_Submission]:
         group: list[_Submission] = []
         size = 0
-        while self._queue and (not group or size + _weight(self._queue[0]) <= GROUP_ITEMS):
+        while self._queue and (not group or size + self._queue[0].weight <= GROUP_ITEMS):
             submission = self._queue.pop(0)
             if not submission.done.cancelled():
                 group.append(submission)
-                size += _weight(submission)
+                size += submission.weight
         return group
 
     async def _settle(self, group: list[_Submission]) -> None:
@@ -143,11 +145,11 @@ class StoreWriter:
         raise AssertionError("unreachable")
 
 
-def _weight(submission: _Submission) -> int:
+def _weight(items: Sequence[Entry]) -> int:
     """A feed's share of a group: its state row plus the entries that look new (the parser
     sketched them). Entries it listed before cost one shared key lookup; the new ones cost
     the writes, and the writes set how long a transaction holds the database."""
-    return 1 + sum(isinstance(item, Prepared) for item in submission.items)
+    return 1 + sum(isinstance(item, Prepared) for item in items)
 
 
 def _fail(submission: _Submission, exc: Exception) -> None:
