@@ -131,8 +131,7 @@ async def add_bands_many(
 
 def _insert_sql(dialect: Dialect) -> str:
     marks = ", ".join(placeholders(dialect, 4))
-    columns = "band_key, published, article_id, story_id"
-    table = StorySketchBand.__tablename__
-    if dialect.name == "sqlite":
-        return f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})"
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    return (
+        f"INSERT INTO {StorySketchBand.__tablename__} "
+        f"(band_key, published, article_id, story_id) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    )
