@@ -64,6 +64,9 @@ class FeedState:
     items_seen: int
 
 
+_STATE_FIELDS = tuple(FeedState.__dataclass_fields__)  # what a claim reads, in field order
+
+
 @dataclass(frozen=True, slots=True)
 class FeedStatus:
     name: str
@@ -135,9 +138,6 @@ async def claim_due(
     values = {"lease_owner": owner, "lease_until": until}
     rows = await lease_columns(session, Source, due, values, _STATE_FIELDS)
     return [FeedState(*cast(tuple[Any, ...], row)) for row in rows]
-
-
-_STATE_FIELDS = tuple(FeedState.__dataclass_fields__)
 
 
 async def record_results(
