@@ -97,9 +97,14 @@ class Refresher:
         self.ahead = asyncio.Semaphore(PARSE_AHEAD)
         # Per feed, digests of the entries its last stored poll listed (see parse_feed_job).
         self.seen: dict[int, bytes] = {}
+        self._bounds: dict[str, tuple[FeedSettings, Bounds]] = {}
 
     def bounds(self, feed: FeedSettings) -> Bounds:
-        return Bounds.resolve(
+        """Resolved once per feed's settings: every poll needs them, mostly for a 304."""
+        known = self._bounds.get(feed.key)
+        if known is not None and known[0] is feed:
+            return known[1]
+        bounds = Bounds.resolve(
             interval=feed.interval,
             min_interval=feed.min_interval,
             max_interval=feed.max_interval,
@@ -107,6 +112,8 @@ class Refresher:
             default_min=self.polling.min_interval,
             default_max=self.polling.max_interval,
         )
+        self._bounds[feed.key] = (feed, bounds)
+        return bounds
 
     async def refresh(self, job: Job) -> Polled:
         state, feed = job.state, job.feed
