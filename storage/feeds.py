@@ -25,6 +25,8 @@ FEED = "feed"
 # Deadlock and serialization failure: the transaction lost a race and may simply run again.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
+# Results per SQLite statement: 17 parameters each, well under SQLite's limit of 32,766.
+RESULTS_PER_STATEMENT = 500
 # Columns a poll result sets, every time, so results batch into one executemany.
 STATE_COLUMNS = (
     "url",
@@ -151,15 +153,40 @@ async def record_results(
         return
     connection = await session.connection()
     dialect = connection.dialect
+    convert = list(zip(STATE_COLUMNS, converters(dialect, Source, STATE_COLUMNS), strict=True))
+    rows = [(*(to(r[name]) for name, to in convert), r["id"], owner) for r in results]
+    if dialect.name == "sqlite":
+        for start in range(0, len(rows), RESULTS_PER_STATEMENT):
+            chunk = rows[start : start + RESULTS_PER_STATEMENT]
+            flat = tuple(value for row in chunk for value in row)
+            await connection.exec_driver_sql(_results_from_values(len(chunk)), flat)
+        return
     marks = placeholders(dialect, len(STATE_COLUMNS) + 2)
     sets = ", ".join(f"{name} = {mark}" for name, mark in zip(STATE_COLUMNS, marks, strict=False))
     sql = (
         f"UPDATE {Source.__tablename__} SET {sets}, lease_owner = NULL, lease_until = NULL "
         f"WHERE id = {marks[-2]} AND lease_owner = {marks[-1]}"
     )
-    convert = list(zip(STATE_COLUMNS, converters(dialect, Source, STATE_COLUMNS), strict=True))
-    rows = [(*(to(r[name]) for name, to in convert), r["id"], owner) for r in results]
     await connection.exec_driver_sql(sql, rows)
+
+
+def _results_from_values(count: int) -> str:
+    """SQLite: one UPDATE … FROM (VALUES …) for ``count`` results, not an executemany.
+
+    Python's sqlite3 module gives up the GIL around every row an executemany steps through
+    and must win it back from the event loop thread before the next; polls run while results
+    are written, and those hundreds of handoffs per flush cost the loop more time than the
+    rows themselves. A single statement runs its whole update with the GIL released.
+    """
+    table = Source.__tablename__
+    columns = ", ".join(f"c{i}" for i in range(len(STATE_COLUMNS)))
+    sets = ", ".join(f"{name} = v.c{i}" for i, name in enumerate(STATE_COLUMNS))
+    row = "(" + ", ".join(["?"] * (len(STATE_COLUMNS) + 2)) + ")"
+    return (
+        f"WITH v({columns}, id, owner) AS (VALUES {', '.join([row] * count)}) "
+        f"UPDATE {table} SET {sets}, lease_owner = NULL, lease_until = NULL "
+        f"FROM v WHERE {table}.id = v.id AND {table}.lease_owner = v.owner"
+    )
 
 
 async def release(session: AsyncSession, owner: str) -> None:

@@ -17,7 +17,13 @@ from alerts.rules import Rule
 from daemon.feeds.writer import StoreWriter
 from daemon.ingest import Pipeline, prepare
 from storage.engine import create_engine, session_factory
-from storage.feeds import STATE_COLUMNS, claim_due, record_results, sync_feeds
+from storage.feeds import (
+    RESULTS_PER_STATEMENT,
+    STATE_COLUMNS,
+    claim_due,
+    record_results,
+    sync_feeds,
+)
 from storage.migrate import upgrade
 from storage.models import AlertRow, ArticleRow, Source
 from storage.types import Article
@@ -125,3 +131,33 @@ async def test_a_result_is_written_only_by_the_poller_still_holding_the_lease(
     assert (row.etag, row.last_status, row.items_seen) == ('"v2"', "304", 3)
     assert row.last_success_at == NOW and row.next_poll_at == NOW
     assert row.lease_owner is None and row.lease_until is None
+
+
+async def test_a_large_flush_writes_each_result_to_its_own_feed(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """More results than one statement carries: every feed gets its own values, and a result
+    for a feed this poller no longer holds is dropped without disturbing its neighbours."""
+    count = RESULTS_PER_STATEMENT * 2 + 7
+    async with db.begin() as session:
+        await sync_feeds(session, {f"f{n:04d}": f"http://a.test/{n}.xml" for n in range(count)})
+        claimed = await claim_due(session, "owner", lease_seconds=60, limit=count, now=NOW)
+    assert len(claimed) == count
+    taken = claimed[RESULTS_PER_STATEMENT]  # lost to another poller while being polled
+    async with db.begin() as session:
+        await session.execute(update(Source).where(Source.id == taken.id).values(lease_owner="x"))
+    results = []
+    for n, feed in enumerate(claimed):
+        row = dict(state(feed.id, feed.url)(n), etag=f'"{feed.name}"')
+        row["next_poll_at"] = NOW + timedelta(seconds=n)
+        results.append(row)
+    async with db.begin() as session:
+        await record_results(session, "owner", results)
+    async with db() as session:
+        rows = (await session.execute(select(Source).order_by(Source.id))).scalars().all()
+    written = {r.id: (r.etag, r.items_seen, r.next_poll_at, r.lease_owner) for r in rows}
+    for n, feed in enumerate(claimed):
+        if feed is taken:
+            assert written[feed.id] == (None, 0, None, "x")
+        else:
+            assert written[feed.id] == (f'"{feed.name}"', n, NOW + timedelta(seconds=n), None)
