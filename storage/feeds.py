@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.leases import lease_columns, lease_free
 from storage.models import Source, utcnow
-from storage.sql import converters, insert_ignore, placeholders
+from storage.sql import converters, insert_ignore, placeholders, sqlite_rows
 
 FEED = "feed"
 # Deadlock and serialization failure: the transaction lost a race and may simply run again.
@@ -171,19 +171,13 @@ async def record_results(
 
 
 def _results_from_values(count: int) -> str:
-    """SQLite: one UPDATE … FROM (VALUES …) for ``count`` results, not an executemany.
-
-    Python's sqlite3 module gives up the GIL around every row an executemany steps through
-    and must win it back from the event loop thread before the next; polls run while results
-    are written, and those hundreds of handoffs per flush cost the loop more time than the
-    rows themselves. A single statement runs its whole update with the GIL released.
-    """
+    """SQLite: one UPDATE … FROM (VALUES …) for ``count`` results (see ``sqlite_rows``)."""
     table = Source.__tablename__
     columns = ", ".join(f"c{i}" for i in range(len(STATE_COLUMNS)))
     sets = ", ".join(f"{name} = v.c{i}" for i, name in enumerate(STATE_COLUMNS))
-    row = "(" + ", ".join(["?"] * (len(STATE_COLUMNS) + 2)) + ")"
+    values = sqlite_rows(count, len(STATE_COLUMNS) + 2)
     return (
-        f"WITH v({columns}, id, owner) AS (VALUES {', '.join([row] * count)}) "
+        f"WITH v({columns}, id, owner) AS (VALUES {values}) "
         f"UPDATE {table} SET {sets}, lease_owner = NULL, lease_until = NULL "
         f"FROM v WHERE {table}.id = v.id AND {table}.lease_owner = v.owner"
     )

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ArticleRow, StorySketchBand
-from storage.sql import converters, placeholders
+from storage.sql import converters, placeholders, sqlite_rows
 
 PER_KEY_LIMIT = 50
 KEYS_PER_QUERY = 2_000  # well under the bound-parameter limits of SQLite and asyncpg
@@ -111,27 +110,30 @@ async def add_bands_many(
     An article has some 67 band rows, so this is the most-written table by far. The rows go
     to the driver as plain tuples: SQLAlchemy's per-row parameter processing cost more than
     SQLite's insert itself, and the article's timestamp needs converting once, not per key.
-    Rows are sent a chunk at a time to keep each step short for the event loop.
+    On SQLite each chunk is one many-row INSERT (see ``sqlite_rows``). Rows are sent a chunk
+    at a time to keep each step short for the event loop.
     """
     if not articles:
         return
     connection = await session.connection()
-    stamp = converters(connection.dialect, StorySketchBand, ["published"])[0]
-    sql = _insert_sql(connection.dialect)
+    dialect = connection.dialect
+    stamp = converters(dialect, StorySketchBand, ["published"])[0]
     rows: list[tuple[int, object, int, int]] = []
     for story_id, article_id, keys, published in articles:
         when = stamp(published)
         rows.extend((key, when, article_id, story_id) for key in dict.fromkeys(keys))
-        if len(rows) >= ROWS_PER_STATEMENT:
-            await connection.exec_driver_sql(sql, rows)
-            rows = []
-    if rows:
-        await connection.exec_driver_sql(sql, rows)
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        if dialect.name == "sqlite":
+            flat = tuple(value for row in chunk for value in row)
+            await connection.exec_driver_sql(_insert_sql(sqlite_rows(len(chunk), 4)), flat)
+        else:
+            marks = ", ".join(placeholders(dialect, 4))
+            await connection.exec_driver_sql(_insert_sql(f"({marks})"), chunk)
 
 
-def _insert_sql(dialect: Dialect) -> str:
-    marks = ", ".join(placeholders(dialect, 4))
+def _insert_sql(values: str) -> str:
     return (
         f"INSERT INTO {StorySketchBand.__tablename__} "
-        f"(band_key, published, article_id, story_id) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        f"(band_key, published, article_id, story_id) VALUES {values} ON CONFLICT DO NOTHING"
     )

@@ -44,6 +44,19 @@ def placeholders(dialect: Dialect, count: int) -> list[str]:
     raise ValueError(f"no driver statements for paramstyle {dialect.paramstyle!r}")
 
 
+def sqlite_rows(count: int, width: int) -> str:
+    """``(?, …), (?, …), …``: ``count`` rows of ``width`` values for one SQLite statement.
+
+    The hot many-row writes go to SQLite as one statement rather than an executemany. The
+    sqlite3 module gives up the GIL around every row an executemany steps through and must
+    win it back from the event loop thread before the next one; while polls run, those
+    thousands of handoffs cost the loop more than the writes. One statement runs whole with
+    the GIL released. (asyncpg's executemany runs on the loop itself and has no such cost.)
+    """
+    row = "(" + ", ".join(["?"] * width) + ")"
+    return ", ".join([row] * count)
+
+
 def converters(
     dialect: Dialect, model: type[Any], columns: Sequence[str]
 ) -> list[Callable[[Any], Any]]:
