@@ -27,7 +27,7 @@ TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
 # Results per SQLite statement: 17 parameters each, well under SQLite's limit of 32,766.
 RESULTS_PER_STATEMENT = 500
-# Columns a poll result sets, every time, so results batch into one executemany.
+# Columns a poll result sets, every time, so a batch of results is one write.
 STATE_COLUMNS = (
     "url",
     "etag",

@@ -189,7 +189,7 @@ class Fetcher:
         raise FetchError(f"more than {self.limits.max_redirects} redirects")
 
     async def _one(self, url: str, headers: Mapping[str, str]) -> Response:
-        host = await self.hosts.acquire((urlsplit(url).hostname or "").lower())
+        slot = await self.hosts.acquire((urlsplit(url).hostname or "").lower())
         try:
             async with self._slots, asyncio.timeout(self.limits.total_timeout):
                 return await self._request(url, headers)
@@ -200,7 +200,7 @@ class Fetcher:
         except (OSError, ValueError) as exc:
             raise FetchError(f"cannot connect: {exc}") from exc
         finally:
-            host.release()
+            slot.release()
 
     async def _request(self, url: str, headers: Mapping[str, str]) -> Response:
         async with self._client().get(url, headers=headers, allow_redirects=False) as resp:
