@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.leases import lease_columns, lease_free
 from storage.models import Source, utcnow
-from storage.sql import converters, insert_ignore, placeholders, sqlite_rows
+from storage.sql import converters, insert_ignore, placeholders, sqlite_many
 
 FEED = "feed"
 # Deadlock and serialization failure: the transaction lost a race and may simply run again.
@@ -156,10 +156,7 @@ async def record_results(
     convert = list(zip(STATE_COLUMNS, converters(dialect, Source, STATE_COLUMNS), strict=True))
     rows = [(*(to(r[name]) for name, to in convert), r["id"], owner) for r in results]
     if dialect.name == "sqlite":
-        for start in range(0, len(rows), RESULTS_PER_STATEMENT):
-            chunk = rows[start : start + RESULTS_PER_STATEMENT]
-            flat = tuple(value for row in chunk for value in row)
-            await connection.exec_driver_sql(_results_from_values(len(chunk)), flat)
+        await sqlite_many(connection, _results_from_values, rows, RESULTS_PER_STATEMENT)
         return
     marks = placeholders(dialect, len(STATE_COLUMNS) + 2)
     sets = ", ".join(f"{name} = {mark}" for name, mark in zip(STATE_COLUMNS, marks, strict=False))
@@ -170,12 +167,11 @@ async def record_results(
     await connection.exec_driver_sql(sql, rows)
 
 
-def _results_from_values(count: int) -> str:
-    """SQLite: one UPDATE … FROM (VALUES …) for ``count`` results (see ``sqlite_rows``)."""
+def _results_from_values(values: str) -> str:
+    """SQLite: one UPDATE … FROM (VALUES …) for many results (see ``sqlite_many``)."""
     table = Source.__tablename__
     columns = ", ".join(f"c{i}" for i in range(len(STATE_COLUMNS)))
     sets = ", ".join(f"{name} = v.c{i}" for i, name in enumerate(STATE_COLUMNS))
-    values = sqlite_rows(count, len(STATE_COLUMNS) + 2)
     return (
         f"WITH v({columns}, id, owner) AS (VALUES {values}) "
         f"UPDATE {table} SET {sets}, lease_owner = NULL, lease_until = NULL "

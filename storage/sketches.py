@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ArticleRow, StorySketchBand
-from storage.sql import converters, placeholders, sqlite_rows
+from storage.sql import converters, placeholders, sqlite_many
 
 PER_KEY_LIMIT = 50
 KEYS_PER_QUERY = 2_000  # well under the bound-parameter limits of SQLite and asyncpg
@@ -110,7 +110,7 @@ async def add_bands_many(
     An article has some 67 band rows, so this is the most-written table by far. The rows go
     to the driver as plain tuples: SQLAlchemy's per-row parameter processing cost more than
     SQLite's insert itself, and the article's timestamp needs converting once, not per key.
-    On SQLite each chunk is one many-row INSERT (see ``sqlite_rows``). Rows are sent a chunk
+    On SQLite each chunk is one many-row INSERT (see ``sqlite_many``). Rows are sent a chunk
     at a time to keep each step short for the event loop.
     """
     if not articles:
@@ -122,14 +122,12 @@ async def add_bands_many(
     for story_id, article_id, keys, published in articles:
         when = stamp(published)
         rows.extend((key, when, article_id, story_id) for key in dict.fromkeys(keys))
+    if dialect.name == "sqlite":
+        await sqlite_many(connection, _insert_sql, rows, ROWS_PER_STATEMENT)
+        return
+    sql = _insert_sql("(" + ", ".join(placeholders(dialect, 4)) + ")")
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        if dialect.name == "sqlite":
-            flat = tuple(value for row in chunk for value in row)
-            await connection.exec_driver_sql(_insert_sql(sqlite_rows(len(chunk), 4)), flat)
-        else:
-            marks = ", ".join(placeholders(dialect, 4))
-            await connection.exec_driver_sql(_insert_sql(f"({marks})"), chunk)
+        await connection.exec_driver_sql(sql, rows[start : start + ROWS_PER_STATEMENT])
 
 
 def _insert_sql(values: str) -> str:

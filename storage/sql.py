@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 def dialect(session: AsyncSession) -> str:
@@ -44,17 +44,25 @@ def placeholders(dialect: Dialect, count: int) -> list[str]:
     raise ValueError(f"no driver statements for paramstyle {dialect.paramstyle!r}")
 
 
-def sqlite_rows(count: int, width: int) -> str:
-    """``(?, …), (?, …), …``: ``count`` rows of ``width`` values for one SQLite statement.
+async def sqlite_many(
+    connection: AsyncConnection,
+    sql: Callable[[str], str],
+    rows: Sequence[tuple[Any, ...]],
+    per_statement: int,
+) -> None:
+    """Send ``rows`` to SQLite as one statement per ``per_statement`` of them, not as an
+    executemany; ``sql`` gets the ``(?, …), (?, …)`` list of a chunk and returns the statement.
 
-    The hot many-row writes go to SQLite as one statement rather than an executemany. The
-    sqlite3 module gives up the GIL around every row an executemany steps through and must
+    The sqlite3 module gives up the GIL around every row an executemany steps through and must
     win it back from the event loop thread before the next one; while polls run, those
     thousands of handoffs cost the loop more than the writes. One statement runs whole with
     the GIL released. (asyncpg's executemany runs on the loop itself and has no such cost.)
     """
-    row = "(" + ", ".join(["?"] * width) + ")"
-    return ", ".join([row] * count)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        row = "(" + ", ".join(["?"] * len(chunk[0])) + ")"
+        flat = tuple(value for values in chunk for value in values)
+        await connection.exec_driver_sql(sql(", ".join([row] * len(chunk))), flat)
 
 
 def converters(
