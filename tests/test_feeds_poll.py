@@ -277,6 +277,21 @@ async def test_cache_control_max_age_delays_the_next_poll(
         assert await rig.until_due("harbour") == pytest.approx(5400, abs=1)
 
 
+async def test_a_reloaded_interval_applies_from_the_next_poll(
+    server: FeedServer, make_rig: MakeRig
+) -> None:
+    """A feed's settings replaced by a reload (same feed, new interval) set its next poll."""
+    server.routes["/feed"] = document(feed_bytes("rss2.xml"), etag='"r1"')
+    async with make_rig([("harbour", "/feed", 'interval = "2m"')]) as rig:
+        await rig.tick()
+        assert await rig.until_due("harbour") == pytest.approx(120, abs=1)
+        feed = rig.dispatcher.feeds["harbour"]
+        rig.dispatcher.feeds = {"harbour": feed.model_copy(update={"interval": 420.0})}
+        await rig.tick()
+        assert (await rig.status("harbour")).last_status == "304"
+        assert await rig.until_due("harbour") == pytest.approx(420, abs=1)
+
+
 PAGE = b"""<!doctype html><html lang="en"><head><title>Cycle lanes</title></head><body>
 <article><h1>Town council approves new cycle lanes along the shore road</h1>
 <p>The council voted eleven to two on Thursday evening to build separated cycle lanes along
