@@ -21,6 +21,7 @@ from daemon.ingest import Pipeline
 from daemon.rulecheck import build_matcher, gazetteer_for
 from daemon.settings import DropSettings, Settings
 from storage.articles import prune_articles
+from storage.checkpoint import Checkpointer
 from storage.engine import create_engine, session_factory
 from storage.feeds import sync_feeds
 from storage.migrate import upgrade
@@ -50,13 +51,14 @@ class Runtime:
     drop_ids: dict[str, int]
     feed_ids: dict[str, int] = field(default_factory=dict)
     gazetteer: Gazetteer | None = None
+    checkpointer: Checkpointer | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
         """Compile rules, connect, migrate the schema to the newest version, mirror sources."""
         gazetteer = await asyncio.to_thread(gazetteer_for, settings)
         matcher = await asyncio.to_thread(build_matcher, settings, gazetteer)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, background_checkpoints=True)
         try:
             await upgrade(engine)
             sessions = session_factory(engine)
@@ -74,7 +76,21 @@ class Runtime:
             flows=build_flows(settings.channels),
         )
         pipeline = Pipeline(matcher, story_decider(settings))
-        return cls(settings, engine, sessions, pipeline, worker, drop_ids, feed_ids, gazetteer)
+        checkpointer = None
+        if engine.dialect.name == "sqlite":
+            checkpointer = Checkpointer(engine)
+            checkpointer.start()
+        return cls(
+            settings,
+            engine,
+            sessions,
+            pipeline,
+            worker,
+            drop_ids,
+            feed_ids,
+            gazetteer,
+            checkpointer,
+        )
 
     async def prepare(self, settings: Settings) -> Matcher:
         """Compile the rules of new settings (loading the gazetteer only if now needed);
@@ -137,6 +153,8 @@ class Runtime:
 
     async def close(self) -> None:
         await self.worker.close()
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
         await self.engine.dispose()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from storage.checkpoint import BACKSTOP_PAGES
 
-def create_engine(url: str) -> AsyncEngine:
-    """SQLite gets WAL, foreign keys and a busy timeout: a daemon and a CLI share one file."""
+# Log pages after which a commit checkpoints (when nothing else does): 40 MiB rather than 4.
+# Storing a poll's articles touches pages all over the band index, and a page changed by
+# many commits between two checkpoints is copied into the database once instead of once per
+# commit.
+COMMIT_CHECKPOINT_PAGES = 10_000
+
+
+def create_engine(url: str, *, background_checkpoints: bool = False) -> AsyncEngine:
+    """SQLite gets WAL, foreign keys and a busy timeout: a daemon and a CLI share one file.
+
+    With ``background_checkpoints`` the caller runs a ``storage.checkpoint.Checkpointer``
+    and commits leave the log to it (see there).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -21,11 +34,12 @@ def create_engine(url: str) -> AsyncEngine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    pages = BACKSTOP_PAGES if background_checkpoints else COMMIT_CHECKPOINT_PAGES
+    event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, pages))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(checkpoint_pages: int, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -34,10 +48,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: lookups stay in memory as it grows
         cursor.execute("PRAGMA mmap_size=268435456")
-        # Checkpoint every 40 MiB of log rather than 4: storing a poll's articles touches
-        # pages all over the band index, and a page changed by many commits between two
-        # checkpoints is copied into the database once instead of once per commit.
-        cursor.execute("PRAGMA wal_autocheckpoint=10000")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages:d}")
         cursor.execute("PRAGMA journal_size_limit=67108864")  # the log shrinks back after
     except sqlite3.Error:
         cursor.close()
