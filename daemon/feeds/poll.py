@@ -69,6 +69,8 @@ class FeedDispatcher:
         self.fetcher = Fetcher(Limits.from_settings(polling))
         self.parser = ParsePool(worker_count(polling.parse_processes))
         sqlite = settings.database_url.startswith("sqlite")
+        store_slots = asyncio.Semaphore(1 if sqlite else 8)
+        self._claim_slot = store_slots if sqlite else asyncio.Semaphore(1)
         self.refresher = Refresher(
             fetcher=self.fetcher,
             parser=self.parser,
@@ -77,7 +79,7 @@ class FeedDispatcher:
             polling=polling,
             default_interval=settings.daemon.poll_interval,
             owner=self.owner,
-            store_slots=asyncio.Semaphore(1 if sqlite else 8),
+            store_slots=store_slots,
             clock=clock,
         )
         self._pending: list[dict[str, Any]] = []
@@ -151,7 +153,7 @@ class FeedDispatcher:
 
     async def _claim(self, limit: int) -> tuple[bool, list[Job]]:
         """Whether more feeds may be due, and the jobs of those claimed."""
-        async with self.sessions.begin() as session:
+        async with self._claim_slot, self.sessions.begin() as session:
             states = await store.claim_due(
                 session,
                 self.owner,
