@@ -78,5 +78,18 @@ def converters(
     return found
 
 
+def result_converters(
+    dialect: Dialect, model: type[Any], columns: Sequence[str]
+) -> list[Callable[[Any], Any]]:
+    """Per column, what turns the driver's value into the Python one SQLAlchemy would return
+    (on SQLite, datetime text into aware datetimes), for rows read outside its results."""
+    table = cast(Table, model.__table__)
+    found: list[Callable[[Any], Any]] = []
+    for name in columns:
+        convert = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
+        found.append(convert or _same)
+    return found
+
+
 def _same(value: Any) -> Any:
     return value

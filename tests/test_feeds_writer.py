@@ -20,6 +20,7 @@ from storage.engine import create_engine, session_factory
 from storage.feeds import (
     RESULTS_PER_STATEMENT,
     STATE_COLUMNS,
+    FeedState,
     claim_due,
     record_results,
     sync_feeds,
@@ -161,3 +162,76 @@ async def test_a_large_flush_writes_each_result_to_its_own_feed(
             assert written[feed.id] == (None, 0, None, "x")
         else:
             assert written[feed.id] == (f'"{feed.name}"', n, NOW + timedelta(seconds=n), None)
+
+
+async def test_a_claim_hands_back_the_recorded_state_exactly(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """What a poll recorded is what the next claim sees: text with quotes and non-ASCII,
+    fractional intervals, and timestamps to the microsecond, in their own time zone."""
+    failing_since = datetime(2026, 3, 1, 23, 59, 58, 123456, tzinfo=UTC)
+    async with db.begin() as session:
+        ids = await sync_feeds(session, {"Київ, «вечір»": "http://a.test/kyiv.xml?a=1&b=2"})
+        [first] = await claim_due(session, "owner", lease_seconds=60, limit=5, now=NOW)
+        row = dict(state(first.id, first.url)(7))
+        row.update(
+            etag='W/"ü-1"',
+            last_modified="Mon, 02 Mar 2026 11:59:59 GMT",
+            body_hash="ab" * 32,
+            interval_seconds=437.5,
+            error_count=3,
+            first_error_at=failing_since,
+            last_success_at=NOW - timedelta(microseconds=1),
+            last_poll_at=NOW,
+            next_poll_at=NOW,
+        )
+        await record_results(session, "owner", [row])
+    async with db.begin() as session:
+        [again] = await claim_due(session, "next", lease_seconds=60, limit=5, now=NOW)
+    assert again == FeedState(
+        id=ids["Київ, «вечір»"],
+        name="Київ, «вечір»",
+        url="http://a.test/kyiv.xml?a=1&b=2",
+        configured_url="http://a.test/kyiv.xml?a=1&b=2",
+        etag='W/"ü-1"',
+        last_modified="Mon, 02 Mar 2026 11:59:59 GMT",
+        body_hash="ab" * 32,
+        interval_seconds=437.5,
+        error_count=3,
+        first_error_at=failing_since,
+        last_success_at=NOW - timedelta(microseconds=1),
+        last_poll_at=NOW,
+        items_seen=7,
+    )
+    assert again.first_error_at is not None and again.first_error_at.tzinfo is not None
+
+
+async def test_pollers_claiming_at_once_never_get_the_same_feed(database_url: str) -> None:
+    """Two processes' pollers on one database (two engines): every due feed goes to exactly
+    one of them, however their claims interleave."""
+    engines = [create_engine(database_url) for _ in range(2)]
+    try:
+        await upgrade(engines[0])
+        sessions = [session_factory(engine) for engine in engines]
+        async with sessions[0].begin() as session:
+            await sync_feeds(session, {f"f{n:03d}": f"http://a.test/{n}.xml" for n in range(300)})
+
+        async def poller(owner: str, db: async_sessionmaker[AsyncSession]) -> list[int]:
+            got: list[int] = []
+            while True:
+                async with db.begin() as session:
+                    claimed = await claim_due(session, owner, lease_seconds=60, limit=7, now=NOW)
+                if not claimed:
+                    return got
+                got.extend(feed.id for feed in claimed)
+
+        first, second = await asyncio.gather(poller("one", sessions[0]), poller("two", sessions[1]))
+        async with sessions[0]() as session:
+            owners = dict((await session.execute(select(Source.id, Source.lease_owner))).all())
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert not set(first) & set(second)
+    assert sorted(first + second) == sorted(owners)
+    assert first and second, "both pollers should have had a share"
+    assert {owners[i] for i in first} == {"one"} and {owners[i] for i in second} == {"two"}
