@@ -70,6 +70,8 @@ class FeedDispatcher:
         self.parser = ParsePool(worker_count(polling.parse_processes))
         sqlite = settings.database_url.startswith("sqlite")
         store_slots = asyncio.Semaphore(1 if sqlite else 8)
+        # SQLite has one writer: a claim waiting here is let in the moment a result write or
+        # store group ends, where SQLite's busy handler would sleep and poll (up to 100 ms).
         self._claim_slot = store_slots if sqlite else asyncio.Semaphore(1)
         self.refresher = Refresher(
             fetcher=self.fetcher,
