@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, Update, bindparam, func, select, update
@@ -79,7 +79,7 @@ class FeedState:
 _STATE_FIELDS = tuple(FeedState.__dataclass_fields__)  # what a claim reads, in field order
 
 
-@cache
+@lru_cache(maxsize=8)  # one per dialect in use
 def _state_converters(dialect: Dialect) -> list[Callable[[Any], Any]]:
     return result_converters(dialect, Source, _STATE_FIELDS)
 
