@@ -56,8 +56,8 @@ class Checkpointer:
             await asyncio.sleep(self.interval)
             try:
                 await self.checkpoint()
-            except DBAPIError as exc:  # the next round tries again; commits are the backstop
-                log.warning("checkpoint failed, retrying in %.0fs: %s", self.interval, exc.orig)
+            except Exception as exc:  # the next round tries again; commits are the backstop
+                log.warning("checkpoint failed, retrying in %gs: %r", self.interval, exc)
 
     async def close(self) -> None:
         """Stop, then copy what is left, so the files on disk are complete without the log."""

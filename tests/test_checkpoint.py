@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daemon.runtime import Runtime
 from daemon.settings import load_settings
-from storage.checkpoint import Checkpointer
+from storage.checkpoint import Checkpoint, Checkpointer
 from storage.engine import create_engine
 from tests.support import toml_str
 
@@ -124,3 +124,28 @@ async def test_the_daemon_runtime_keeps_its_sqlite_file_checkpointed(tmp_path: P
         assert await grows(database, before + 12_000 * 3000, within=10.0)
     finally:
         await runtime.close()
+
+
+async def test_a_failed_round_does_not_stop_the_checkpointer(
+    engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "db.sqlite"
+
+    class FailsFirst(Checkpointer):
+        failures = 0
+
+        async def checkpoint(self) -> Checkpoint:
+            if not self.failures:
+                self.failures += 1
+                raise OSError("disk went away for a moment")
+            return await super().checkpoint()
+
+    checkpointer = FailsFirst(engine, interval=0.05)
+    await write(engine, 500)
+    checkpointer.start()
+    try:
+        assert await grows(path, 500 * 3000, within=5.0)
+    finally:
+        await checkpointer.close()
+    assert checkpointer.failures == 1
+    assert "checkpoint failed" in caplog.text and "disk went away" in caplog.text
