@@ -68,14 +68,9 @@ async def sqlite_many(
 def converters(
     dialect: Dialect, model: type[Any], columns: Sequence[str]
 ) -> list[Callable[[Any], Any]]:
-    """Per column, what turns a Python value into the driver's (datetimes, on SQLite, into
-    the text SQLAlchemy itself writes, so both kinds of statement compare alike)."""
-    table = cast(Table, model.__table__)
-    found: list[Callable[[Any], Any]] = []
-    for name in columns:
-        convert = table.c[name].type.bind_processor(dialect)
-        found.append(convert or _same)
-    return found
+    """Per column, what turns a Python value into the driver's: datetimes, on SQLite, into
+    the very text SQLAlchemy writes, so values written either way compare equal."""
+    return [processor or _same for processor in _processors(dialect, model, columns, bind=True)]
 
 
 def result_converters(
@@ -83,12 +78,19 @@ def result_converters(
 ) -> list[Callable[[Any], Any]]:
     """Per column, what turns the driver's value into the Python one SQLAlchemy would return
     (on SQLite, datetime text into aware datetimes), for rows read outside its results."""
+    return [processor or _same for processor in _processors(dialect, model, columns, bind=False)]
+
+
+def _processors(
+    dialect: Dialect, model: type[Any], columns: Sequence[str], *, bind: bool
+) -> list[Callable[[Any], Any] | None]:
+    """The dialect's own processors: the column's type as written (``UTCDateTime``) wraps
+    a generic one, and only the dialect's version of it knows the dialect's format."""
     table = cast(Table, model.__table__)
-    found: list[Callable[[Any], Any]] = []
-    for name in columns:
-        convert = table.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
-        found.append(convert or _same)
-    return found
+    types = [table.c[name].type.dialect_impl(dialect) for name in columns]
+    if bind:
+        return [kind.bind_processor(dialect) for kind in types]
+    return [kind.result_processor(dialect, None) for kind in types]
 
 
 def _same(value: Any) -> Any:
