@@ -15,7 +15,6 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("newswatch.storage")
@@ -69,5 +68,5 @@ class Checkpointer:
         self._task = None
         try:
             await self.checkpoint()
-        except DBAPIError as exc:
-            log.warning("last checkpoint failed (the next start replays the log): %s", exc.orig)
+        except Exception as exc:  # closing goes on: the next start replays the log
+            log.warning("last checkpoint failed (the next start replays the log): %r", exc)
