@@ -173,18 +173,17 @@ async def test_a_claim_hands_back_the_recorded_state_exactly(
     async with db.begin() as session:
         ids = await sync_feeds(session, {"Київ, «вечір»": "http://a.test/kyiv.xml?a=1&b=2"})
         [first] = await claim_due(session, "owner", lease_seconds=60, limit=5, now=NOW)
-        row = dict(state(first.id, first.url)(7))
-        row.update(
-            etag='W/"ü-1"',
-            last_modified="Mon, 02 Mar 2026 11:59:59 GMT",
-            body_hash="ab" * 32,
-            interval_seconds=437.5,
-            error_count=3,
-            first_error_at=failing_since,
-            last_success_at=NOW - timedelta(microseconds=1),
-            last_poll_at=NOW,
-            next_poll_at=NOW,
-        )
+        recorded = {
+            "etag": 'W/"ü-1"',
+            "last_modified": "Mon, 02 Mar 2026 11:59:59 GMT",
+            "body_hash": "ab" * 32,
+            "interval_seconds": 437.5,
+            "error_count": 3,
+            "first_error_at": failing_since,
+            "last_success_at": NOW - timedelta(microseconds=1),
+            "last_poll_at": NOW,
+        }
+        row = dict(state(first.id, first.url)(7), **recorded, next_poll_at=NOW)
         await record_results(session, "owner", [row])
     async with db.begin() as session:
         [again] = await claim_due(session, "next", lease_seconds=60, limit=5, now=NOW)
@@ -193,28 +192,22 @@ async def test_a_claim_hands_back_the_recorded_state_exactly(
         name="Київ, «вечір»",
         url="http://a.test/kyiv.xml?a=1&b=2",
         configured_url="http://a.test/kyiv.xml?a=1&b=2",
-        etag='W/"ü-1"',
-        last_modified="Mon, 02 Mar 2026 11:59:59 GMT",
-        body_hash="ab" * 32,
-        interval_seconds=437.5,
-        error_count=3,
-        first_error_at=failing_since,
-        last_success_at=NOW - timedelta(microseconds=1),
-        last_poll_at=NOW,
         items_seen=7,
+        **recorded,
     )
     assert again.first_error_at is not None and again.first_error_at.tzinfo is not None
 
 
 async def test_pollers_claiming_at_once_never_get_the_same_feed(database_url: str) -> None:
     """Two processes' pollers on one database (two engines): every due feed goes to exactly
-    one of them, however their claims interleave."""
+    one of them, however their claims interleave. Enough small claims that the race lasts
+    well past SQLite's busy-handler sleeps, so both pollers take part."""
     engines = [create_engine(database_url) for _ in range(2)]
     try:
         await upgrade(engines[0])
         sessions = [session_factory(engine) for engine in engines]
         async with sessions[0].begin() as session:
-            await sync_feeds(session, {f"f{n:03d}": f"http://a.test/{n}.xml" for n in range(300)})
+            await sync_feeds(session, {f"f{n:03d}": f"http://a.test/{n}.xml" for n in range(1_000)})
 
         async def poller(owner: str, db: async_sessionmaker[AsyncSession]) -> list[int]:
             got: list[int] = []
@@ -235,3 +228,21 @@ async def test_pollers_claiming_at_once_never_get_the_same_feed(database_url: st
     assert sorted(first + second) == sorted(owners)
     assert first and second, "both pollers should have had a share"
     assert {owners[i] for i in first} == {"one"} and {owners[i] for i in second} == {"two"}
+
+
+async def test_recorded_times_compare_equal_to_the_same_times_in_queries(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """Poll results bypass SQLAlchemy's statements, yet a query for the time they recorded
+    finds them: both write a timestamp the same way (on SQLite, the same text)."""
+    async with db.begin() as session:
+        await sync_feeds(session, {"quay": "http://a.test/quay.xml"})
+        [feed] = await claim_due(session, "owner", lease_seconds=60, limit=5, now=NOW)
+        await record_results(session, "owner", [dict(state(feed.id, feed.url)(0))])
+    async with db() as session:
+        found = (
+            await session.execute(
+                select(Source.id).where(Source.next_poll_at == NOW, Source.last_success_at == NOW)
+            )
+        ).scalars()
+        assert list(found) == [feed.id]
