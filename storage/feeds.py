@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, Update, bindparam, func, select, update
@@ -23,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.leases import lease_columns, lease_free
 from storage.models import Source, utcnow
 from storage.sql import (
-    converters,
+    bind_processors,
     dialect,
     insert_ignore,
     placeholders,
-    result_converters,
+    result_processors,
+    row_converter,
     sqlite_many,
 )
 
@@ -79,9 +81,17 @@ class FeedState:
 _STATE_FIELDS = tuple(FeedState.__dataclass_fields__)  # what a claim reads, in field order
 
 
+_RESULT_VALUES = itemgetter(*STATE_COLUMNS, "id")  # a result's row, in statement order
+
+
 @lru_cache(maxsize=8)  # one per dialect in use
-def _state_converters(dialect: Dialect) -> list[Callable[[Any], Any]]:
-    return result_converters(dialect, Source, _STATE_FIELDS)
+def _state_reader(dialect: Dialect) -> Callable[[Sequence[Any]], list[Any]]:
+    return row_converter(result_processors(dialect, Source, _STATE_FIELDS))
+
+
+@lru_cache(maxsize=8)
+def _result_writer(dialect: Dialect) -> Callable[[Sequence[Any]], list[Any]]:
+    return row_converter([*bind_processors(dialect, Source, STATE_COLUMNS), None])
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +214,8 @@ async def _claim_sqlite(
         return []
     ids = json.dumps([row[0] for row in rows])
     await connection.execute(_SQLITE_LEASE, {"ids": ids, "owner": owner, "until": until})
-    convert = _state_converters(connection.dialect)
-    states = [
-        FeedState(*(to(value) for to, value in zip(convert, row, strict=True))) for row in rows
-    ]
+    read = _state_reader(connection.dialect)
+    states = [FeedState(*read(row)) for row in rows]
     return sorted(states, key=lambda state: state.id)
 
 
@@ -222,8 +230,8 @@ async def record_results(
         return
     connection = await session.connection()
     dialect = connection.dialect
-    convert = list(zip(STATE_COLUMNS, converters(dialect, Source, STATE_COLUMNS), strict=True))
-    rows = [(*(to(r[name]) for name, to in convert), r["id"], owner) for r in results]
+    write = _result_writer(dialect)
+    rows = [(*write(_RESULT_VALUES(r)), owner) for r in results]
     if dialect.name == "sqlite":
         await sqlite_many(connection, _results_from_values, rows, RESULTS_PER_STATEMENT)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -61,36 +62,53 @@ async def sqlite_many(
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         row = "(" + ", ".join(["?"] * len(chunk[0])) + ")"
-        flat = tuple(value for values in chunk for value in values)
+        flat = tuple(chain.from_iterable(chunk))
         await connection.exec_driver_sql(sql(", ".join([row] * len(chunk))), flat)
 
 
-def converters(
-    dialect: Dialect, model: type[Any], columns: Sequence[str]
-) -> list[Callable[[Any], Any]]:
+Processor = Callable[[Any], Any]
+
+
+def converters(dialect: Dialect, model: type[Any], columns: Sequence[str]) -> list[Processor]:
     """Per column, what turns a Python value into the driver's: datetimes, on SQLite, into
     the very text SQLAlchemy writes, so values written either way compare equal."""
-    return [processor or _same for processor in _processors(dialect, model, columns, bind=True)]
+    return [processor or _same for processor in bind_processors(dialect, model, columns)]
 
 
-def result_converters(
+def bind_processors(
     dialect: Dialect, model: type[Any], columns: Sequence[str]
-) -> list[Callable[[Any], Any]]:
+) -> list[Processor | None]:
+    """Per column, the dialect's own bind processor (None: the value goes as it is). The
+    column's type as written (``UTCDateTime``) wraps a generic one, and only the dialect's
+    version of it knows the dialect's format."""
+    return [kind.bind_processor(dialect) for kind in _types(dialect, model, columns)]
+
+
+def result_processors(
+    dialect: Dialect, model: type[Any], columns: Sequence[str]
+) -> list[Processor | None]:
     """Per column, what turns the driver's value into the Python one SQLAlchemy would return
     (on SQLite, datetime text into aware datetimes), for rows read outside its results."""
-    return [processor or _same for processor in _processors(dialect, model, columns, bind=False)]
+    return [kind.result_processor(dialect, None) for kind in _types(dialect, model, columns)]
 
 
-def _processors(
-    dialect: Dialect, model: type[Any], columns: Sequence[str], *, bind: bool
-) -> list[Callable[[Any], Any] | None]:
-    """The dialect's own processors: the column's type as written (``UTCDateTime``) wraps
-    a generic one, and only the dialect's version of it knows the dialect's format."""
+def row_converter(processors: Sequence[Processor | None]) -> Callable[[Sequence[Any]], list[Any]]:
+    """Converts a row's values by ``processors``, calling only those that are there: in a
+    poll result most columns need none, and a call per value was most of the cost."""
+    converting = [(index, to) for index, to in enumerate(processors) if to is not None]
+
+    def convert(values: Sequence[Any]) -> list[Any]:
+        row = list(values)
+        for index, to in converting:
+            row[index] = to(row[index])
+        return row
+
+    return convert
+
+
+def _types(dialect: Dialect, model: type[Any], columns: Sequence[str]) -> list[Any]:
     table = cast(Table, model.__table__)
-    types = [table.c[name].type.dialect_impl(dialect) for name in columns]
-    if bind:
-        return [kind.bind_processor(dialect) for kind in types]
-    return [kind.result_processor(dialect, None) for kind in types]
+    return [table.c[name].type.dialect_impl(dialect) for name in columns]
 
 
 def _same(value: Any) -> Any:
