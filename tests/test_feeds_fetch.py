@@ -17,6 +17,7 @@ from daemon.errors import FetchError
 from daemon.feeds.fetch import USER_AGENT, Fetcher, Limits, Validators
 from tests.test_feeds_server import (
     FeedServer,
+    Handler,
     answer,
     document,
     endless,
@@ -113,11 +114,59 @@ async def test_server_that_never_answers_is_cut_by_the_read_timeout(server: Feed
     client = Fetcher(Limits(per_host_delay=0.0, read_timeout=0.5, total_timeout=10.0))
     started = time.monotonic()
     try:
-        with pytest.raises(FetchError, match="timed out"):
+        with pytest.raises(FetchError, match=r"timed out \(no data for 0.5s\)"):
             await client.fetch(server.url("/f"))
     finally:
         await client.close()
     assert 0.4 < time.monotonic() - started < 3.0
+
+
+def stalls_after(parts: int, pause: float, then: float) -> Handler:
+    """Sends ``parts`` pieces of a feed ``pause`` apart, then waits ``then`` seconds and ends."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        await response.write(b"<?xml version='1.0'?><rss><channel>")
+        for _ in range(parts):
+            await asyncio.sleep(pause)
+            await response.write(b"<item><title>piece</title></item>")
+        await asyncio.sleep(then)
+        await response.write(b"</channel></rss>")
+        await response.write_eof()
+        return response
+
+    return handle
+
+
+async def test_data_coming_steadily_keeps_a_response_alive_past_the_read_timeout(
+    server: FeedServer,
+) -> None:
+    """The read limit is for silence: each piece moves it on, so a slow but steady body
+    taking three times the limit arrives whole."""
+    server.routes["/f"] = stalls_after(parts=6, pause=0.2, then=0.0)
+    client = Fetcher(Limits(per_host_delay=0.0, read_timeout=0.4, total_timeout=10.0))
+    started = time.monotonic()
+    try:
+        response = await client.fetch(server.url("/f"))
+    finally:
+        await client.close()
+    assert time.monotonic() - started > 1.2
+    assert response.status == 200 and response.body.count(b"<item>") == 6
+
+
+async def test_silence_after_the_first_data_is_cut_by_the_read_timeout(
+    server: FeedServer,
+) -> None:
+    server.routes["/f"] = stalls_after(parts=2, pause=0.1, then=3600)
+    client = Fetcher(Limits(per_host_delay=0.0, read_timeout=0.5, total_timeout=10.0))
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError, match=r"timed out \(no data for 0.5s\)"):
+            await client.fetch(server.url("/f"))
+    finally:
+        await client.close()
+    assert 0.6 < time.monotonic() - started < 3.0
 
 
 async def test_endless_trickle_is_cut_by_the_total_timeout(server: FeedServer) -> None:

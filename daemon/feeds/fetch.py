@@ -144,11 +144,8 @@ class Fetcher:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    sock_connect=self.limits.connect_timeout,
-                    sock_read=self.limits.read_timeout,
-                ),
+                # Read and total limits are kept by one timer per request (see ``_one``).
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.limits.connect_timeout),
                 headers={
                     "User-Agent": USER_AGENT,
                     "Accept": ACCEPT,
@@ -189,12 +186,22 @@ class Fetcher:
         raise FetchError(f"more than {self.limits.max_redirects} redirects")
 
     async def _one(self, url: str, headers: Mapping[str, str]) -> Response:
+        """One request under one timer for both the read and the total limit: aiohttp's own
+        read timeout re-arms a timer on every packet, three timers for a 304 where this needs
+        one. The deadline is the read limit from now, moved on as data comes, never past the
+        total limit."""
         slot = await self.hosts.acquire((urlsplit(url).hostname or "").lower())
+        loop = asyncio.get_running_loop()
+        ends = 0.0
         try:
-            async with self._slots, asyncio.timeout(self.limits.total_timeout):
-                return await self._request(url, headers)
+            async with self._slots:
+                started = loop.time()
+                ends = started + self.limits.total_timeout
+                deadline = min(ends, started + self.limits.read_timeout)
+                async with asyncio.timeout_at(deadline) as timer:
+                    return await self._request(url, headers, _Deadline(timer, ends))
         except TimeoutError as exc:
-            raise FetchError(f"timed out ({_timeout_hint(exc, self.limits)})") from exc
+            raise FetchError(f"timed out ({_timeout_hint(exc, self.limits, loop, ends)})") from exc
         except aiohttp.ClientError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}") from exc
         except (OSError, ValueError) as exc:
@@ -202,23 +209,25 @@ class Fetcher:
         finally:
             slot.release()
 
-    async def _request(self, url: str, headers: Mapping[str, str]) -> Response:
+    async def _request(self, url: str, headers: Mapping[str, str], deadline: _Deadline) -> Response:
         async with self._client().get(url, headers=headers, allow_redirects=False) as resp:
             kept = {name: resp.headers[name] for name in _KEPT_HEADERS if name in resp.headers}
             if "Location" in resp.headers:
                 kept["Location"] = resp.headers["Location"]
             result = Response(resp.status, str(resp.url), headers=kept)
             if 200 <= resp.status < 300:
-                result.body = await self._read(resp)
+                result.body = await self._read(resp, deadline)
             return result
 
-    async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
+    async def _read(self, resp: aiohttp.ClientResponse, deadline: _Deadline) -> bytes:
         limit = self.limits.max_size
         if resp.content_length is not None and resp.content_length > limit and not _encoded(resp):
             raise FetchError(f"response of {resp.content_length} bytes is over {limit} bytes")
         chunks: list[bytes] = []
         size = 0
+        deadline.data_came(self.limits.read_timeout)  # the headers were data too
         async for chunk in resp.content.iter_chunked(CHUNK):
+            deadline.data_came(self.limits.read_timeout)
             size += len(chunk)
             if size > limit:
                 raise FetchError(f"response is over the size limit of {limit} bytes")
@@ -226,13 +235,25 @@ class Fetcher:
         return b"".join(chunks)
 
 
+@dataclass(slots=True)
+class _Deadline:
+    timer: asyncio.Timeout
+    ends: float  # the total limit, in loop time
+
+    def data_came(self, read_timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        self.timer.reschedule(min(self.ends, loop.time() + read_timeout))
+
+
 def _encoded(resp: aiohttp.ClientResponse) -> bool:
     return bool(resp.headers.get("Content-Encoding"))
 
 
-def _timeout_hint(exc: BaseException, limits: Limits) -> str:
+def _timeout_hint(
+    exc: BaseException, limits: Limits, loop: asyncio.AbstractEventLoop, ends: float
+) -> str:
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return f"no connection within {limits.connect_timeout:g}s"
-    if isinstance(exc, aiohttp.SocketTimeoutError):
+    if ends and loop.time() < ends:
         return f"no data for {limits.read_timeout:g}s"
     return f"not complete within {limits.total_timeout:g}s"
