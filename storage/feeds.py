@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.engine import Dialect
@@ -59,9 +59,9 @@ STATE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    """A claimed feed as the poller needs it (a plain value: safe outside the session)."""
+class FeedState(NamedTuple):
+    """A claimed feed as the poller needs it (a plain value: safe outside the session; a
+    tuple, because a claim makes hundreds at a time and a frozen dataclass costs 3x more)."""
 
     id: int
     name: str
@@ -78,7 +78,7 @@ class FeedState:
     items_seen: int
 
 
-_STATE_FIELDS = tuple(FeedState.__dataclass_fields__)  # what a claim reads, in field order
+_STATE_FIELDS = FeedState._fields  # what a claim reads, in field order
 
 
 _RESULT_VALUES = itemgetter(*STATE_COLUMNS, "id")  # a result's row, in statement order

@@ -23,7 +23,14 @@ from daemon.feeds.schedule import (
     publishing_gap,
     retry_after_delay,
 )
-from daemon.feeds.state import Success, after_error, after_success, newly_broken
+from daemon.feeds.state import (
+    Success,
+    after_error,
+    after_gone,
+    after_success,
+    after_throttle,
+    newly_broken,
+)
 from storage.feeds import STATE_COLUMNS, FeedState
 from tests.test_feeds_rig import Clock, open_rig
 from tests.test_feeds_server import FeedServer
@@ -134,7 +141,9 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
 def test_state_columns_are_all_set_by_every_outcome() -> None:
     ok = after_success(state(), BOUNDS, NOW, Success("200", '"e"', None, "h", new_items=2))
     failed = after_error(state(), NOW, "500", "HTTP 500", Backoff(60, 3600), 0.5)
-    for values in (ok, failed):
+    throttled = after_throttle(state(), NOW, "429", "HTTP 429", 120.0)
+    gone = after_gone(state(), NOW, "410 Gone")
+    for values in (ok, failed, throttled, gone):
         assert set(values) == {"id", *STATE_COLUMNS}
     assert ok["items_seen"] == 2 and ok["etag"] == '"e"' and ok["error_count"] == 0
     assert failed["first_error_at"] == NOW and failed["body_hash"] is None
