@@ -40,15 +40,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} reached storage")
-        value = value.astimezone(UTC)
+        value = _utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else _aware_utc(value)
 
     # On SQLite each value would pass through two processors (this type's, then the dialect's
     # text format): one function does both. Every poll result writes three datetimes and every
@@ -65,22 +61,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
 
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} reached storage")
+    return value.astimezone(UTC)
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """What the database handed back: naive means UTC (SQLite keeps no offset)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _to_sqlite_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r} reached storage")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # "+00:00" cut
+    return _utc(value).isoformat(" ", "microseconds")[:26]  # "+00:00" cut
 
 
 def _from_sqlite_text(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:  # the text has no offset and means UTC: read with one, it needs no .replace()
-        moment = datetime.fromisoformat(value + "+00:00")
+        return _aware_utc(datetime.fromisoformat(value + "+00:00"))
     except ValueError:  # text with its own offset
-        moment = datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return _aware_utc(datetime.fromisoformat(value))
 
 
 def utcnow() -> datetime:

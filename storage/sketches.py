@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ArticleRow, StorySketchBand
-from storage.sql import converters, placeholders, sqlite_many
+from storage.sql import bind_processors, placeholders, sqlite_many
 
 PER_KEY_LIMIT = 50
 KEYS_PER_QUERY = 2_000  # well under the bound-parameter limits of SQLite and asyncpg
@@ -117,10 +117,10 @@ async def add_bands_many(
         return
     connection = await session.connection()
     dialect = connection.dialect
-    stamp = converters(dialect, StorySketchBand, ["published"])[0]
+    [stamp] = bind_processors(dialect, StorySketchBand, ["published"])
     rows: list[tuple[int, object, int, int]] = []
     for story_id, article_id, keys, published in articles:
-        when = stamp(published)
+        when = stamp(published) if stamp else published
         rows.extend((key, when, article_id, story_id) for key in dict.fromkeys(keys))
     if dialect.name == "sqlite":
         await sqlite_many(connection, _insert_sql, rows, ROWS_PER_STATEMENT)

@@ -69,18 +69,13 @@ async def sqlite_many(
 Processor = Callable[[Any], Any]
 
 
-def converters(dialect: Dialect, model: type[Any], columns: Sequence[str]) -> list[Processor]:
-    """Per column, what turns a Python value into the driver's: datetimes, on SQLite, into
-    the very text SQLAlchemy writes, so values written either way compare equal."""
-    return [processor or _same for processor in bind_processors(dialect, model, columns)]
-
-
 def bind_processors(
     dialect: Dialect, model: type[Any], columns: Sequence[str]
 ) -> list[Processor | None]:
-    """Per column, the dialect's own bind processor (None: the value goes as it is). The
-    column's type as written (``UTCDateTime``) wraps a generic one, and only the dialect's
-    version of it knows the dialect's format."""
+    """Per column, the dialect's own bind processor (None: the value goes as it is), for rows
+    sent outside SQLAlchemy's statements: datetimes, on SQLite, become the very text SQLAlchemy
+    writes, so values written either way compare equal. The column's type as written
+    (``UTCDateTime``) wraps a generic one; only the dialect's version knows its format."""
     return [kind.bind_processor(dialect) for kind in _types(dialect, model, columns)]
 
 
@@ -109,7 +104,3 @@ def row_converter(processors: Sequence[Processor | None]) -> Callable[[Sequence[
 def _types(dialect: Dialect, model: type[Any], columns: Sequence[str]) -> list[Any]:
     table = cast(Table, model.__table__)
     return [table.c[name].type.dialect_impl(dialect) for name in columns]
-
-
-def _same(value: Any) -> Any:
-    return value

