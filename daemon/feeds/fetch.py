@@ -191,17 +191,12 @@ class Fetcher:
         one. The deadline is the read limit from now, moved on as data comes, never past the
         total limit."""
         slot = await self.hosts.acquire((urlsplit(url).hostname or "").lower())
-        loop = asyncio.get_running_loop()
-        ends = 0.0
+        deadline = _Deadline(asyncio.get_running_loop(), self.limits)
         try:
-            async with self._slots:
-                started = loop.time()
-                ends = started + self.limits.total_timeout
-                deadline = min(ends, started + self.limits.read_timeout)
-                async with asyncio.timeout_at(deadline) as timer:
-                    return await self._request(url, headers, _Deadline(timer, ends))
+            async with self._slots, asyncio.timeout_at(deadline.start()) as deadline.timer:
+                return await self._request(url, headers, deadline)
         except TimeoutError as exc:
-            raise FetchError(f"timed out ({_timeout_hint(exc, self.limits, loop, ends)})") from exc
+            raise FetchError(f"timed out ({deadline.hint(exc)})") from exc
         except aiohttp.ClientError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}") from exc
         except (OSError, ValueError) as exc:
@@ -225,9 +220,9 @@ class Fetcher:
             raise FetchError(f"response of {resp.content_length} bytes is over {limit} bytes")
         chunks: list[bytes] = []
         size = 0
-        deadline.data_came(self.limits.read_timeout)  # the headers were data too
+        deadline.data_came()  # the headers were data too
         async for chunk in resp.content.iter_chunked(CHUNK):
-            deadline.data_came(self.limits.read_timeout)
+            deadline.data_came()
             size += len(chunk)
             if size > limit:
                 raise FetchError(f"response is over the size limit of {limit} bytes")
@@ -237,23 +232,31 @@ class Fetcher:
 
 @dataclass(slots=True)
 class _Deadline:
-    timer: asyncio.Timeout
-    ends: float  # the total limit, in loop time
+    """A request's one timer: the read limit from the last data, never past the total limit."""
 
-    def data_came(self, read_timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        self.timer.reschedule(min(self.ends, loop.time() + read_timeout))
+    loop: asyncio.AbstractEventLoop
+    limits: Limits
+    ends: float = 0.0  # the total limit, in loop time
+    timer: asyncio.Timeout | None = None
+
+    def start(self) -> float:
+        """The first deadline; the total limit counts from here (not from a wait for a slot)."""
+        now = self.loop.time()
+        self.ends = now + self.limits.total_timeout
+        return min(self.ends, now + self.limits.read_timeout)
+
+    def data_came(self) -> None:
+        assert self.timer is not None, "data before the request started"
+        self.timer.reschedule(min(self.ends, self.loop.time() + self.limits.read_timeout))
+
+    def hint(self, exc: BaseException) -> str:
+        """Which limit a timeout was: aiohttp keeps the connect one, this timer the others."""
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return f"no connection within {self.limits.connect_timeout:g}s"
+        if self.loop.time() < self.ends:
+            return f"no data for {self.limits.read_timeout:g}s"
+        return f"not complete within {self.limits.total_timeout:g}s"
 
 
 def _encoded(resp: aiohttp.ClientResponse) -> bool:
     return bool(resp.headers.get("Content-Encoding"))
-
-
-def _timeout_hint(
-    exc: BaseException, limits: Limits, loop: asyncio.AbstractEventLoop, ends: float
-) -> str:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return f"no connection within {limits.connect_timeout:g}s"
-    if ends and loop.time() < ends:
-        return f"no data for {limits.read_timeout:g}s"
-    return f"not complete within {limits.total_timeout:g}s"
