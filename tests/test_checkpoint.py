@@ -47,10 +47,14 @@ async def grows(path: Path, beyond: int, within: float) -> bool:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(
-        f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", background_checkpoints=True
-    )
+def path(tmp_path: Path) -> Path:
+    """The database file of the ``engine`` fixture."""
+    return tmp_path / "db.sqlite"
+
+
+@pytest.fixture
+async def engine(path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", background_checkpoints=True)
     try:
         yield engine
     finally:
@@ -69,10 +73,7 @@ async def test_a_plain_engine_commit_copies_a_long_log_itself(tmp_path: Path) ->
         await plain.dispose()
 
 
-async def test_a_commit_leaves_the_log_to_the_checkpointer(
-    engine: AsyncEngine, tmp_path: Path
-) -> None:
-    path = tmp_path / "db.sqlite"
+async def test_a_commit_leaves_the_log_to_the_checkpointer(engine: AsyncEngine, path: Path) -> None:
     await write(engine, 12_000)
     assert size(path) < 1_000 * PAGE, "the commit copied the log itself"
     done = await Checkpointer(engine).checkpoint()
@@ -83,9 +84,8 @@ async def test_a_commit_leaves_the_log_to_the_checkpointer(
 
 
 async def test_a_started_checkpointer_copies_each_new_write_on_its_own(
-    engine: AsyncEngine, tmp_path: Path
+    engine: AsyncEngine, path: Path
 ) -> None:
-    path = tmp_path / "db.sqlite"
     checkpointer = Checkpointer(engine, interval=0.05)
     checkpointer.start()
     try:
@@ -99,9 +99,8 @@ async def test_a_started_checkpointer_copies_each_new_write_on_its_own(
 
 
 async def test_closing_the_checkpointer_copies_what_is_left(
-    engine: AsyncEngine, tmp_path: Path
+    engine: AsyncEngine, path: Path
 ) -> None:
-    path = tmp_path / "db.sqlite"
     checkpointer = Checkpointer(engine, interval=3600)
     checkpointer.start()
     await write(engine, 500)
@@ -127,9 +126,8 @@ async def test_the_daemon_runtime_keeps_its_sqlite_file_checkpointed(tmp_path: P
 
 
 async def test_a_failed_round_does_not_stop_the_checkpointer(
-    engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    engine: AsyncEngine, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "db.sqlite"
 
     class FailsFirst(Checkpointer):
         failures = 0

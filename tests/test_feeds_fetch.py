@@ -109,16 +109,22 @@ async def test_redirect_loop_stops_at_the_limit(server: FeedServer) -> None:
     assert len(server.requests) == 4
 
 
-async def test_server_that_never_answers_is_cut_by_the_read_timeout(server: FeedServer) -> None:
-    server.routes["/f"] = silent()
-    client = Fetcher(Limits(per_host_delay=0.0, read_timeout=0.5, total_timeout=10.0))
+async def fails_after(server: FeedServer, limits: Limits, match: str) -> float:
+    """Seconds until fetching ``/f`` under ``limits`` fails with an error matching ``match``."""
+    client = Fetcher(limits)
     started = time.monotonic()
     try:
-        with pytest.raises(FetchError, match=r"timed out \(no data for 0.5s\)"):
+        with pytest.raises(FetchError, match=match):
             await client.fetch(server.url("/f"))
     finally:
         await client.close()
-    assert 0.4 < time.monotonic() - started < 3.0
+    return time.monotonic() - started
+
+
+async def test_server_that_never_answers_is_cut_by_the_read_timeout(server: FeedServer) -> None:
+    server.routes["/f"] = silent()
+    limits = Limits(per_host_delay=0.0, read_timeout=0.5, total_timeout=10.0)
+    assert 0.4 < await fails_after(server, limits, r"timed out \(no data for 0.5s\)") < 3.0
 
 
 def stalls_after(parts: int, pause: float, then: float) -> Handler:
@@ -159,38 +165,20 @@ async def test_silence_after_the_first_data_is_cut_by_the_read_timeout(
     server: FeedServer,
 ) -> None:
     server.routes["/f"] = stalls_after(parts=2, pause=0.1, then=3600)
-    client = Fetcher(Limits(per_host_delay=0.0, read_timeout=0.5, total_timeout=10.0))
-    started = time.monotonic()
-    try:
-        with pytest.raises(FetchError, match=r"timed out \(no data for 0.5s\)"):
-            await client.fetch(server.url("/f"))
-    finally:
-        await client.close()
-    assert 0.6 < time.monotonic() - started < 3.0
+    limits = Limits(per_host_delay=0.0, read_timeout=0.5, total_timeout=10.0)
+    assert 0.6 < await fails_after(server, limits, r"timed out \(no data for 0.5s\)") < 3.0
 
 
 async def test_endless_trickle_is_cut_by_the_total_timeout(server: FeedServer) -> None:
     server.routes["/f"] = endless(b"<item/>", pause=0.05)
-    client = Fetcher(Limits(per_host_delay=0.0, read_timeout=5.0, total_timeout=1.0))
-    started = time.monotonic()
-    try:
-        with pytest.raises(FetchError, match=r"not complete within 1s"):
-            await client.fetch(server.url("/f"))
-    finally:
-        await client.close()
-    assert 0.9 < time.monotonic() - started < 3.0
+    limits = Limits(per_host_delay=0.0, read_timeout=5.0, total_timeout=1.0)
+    assert 0.9 < await fails_after(server, limits, r"not complete within 1s") < 3.0
 
 
 async def test_endless_stream_is_cut_by_the_size_cap(server: FeedServer) -> None:
     server.routes["/f"] = endless(b"<item>" + b"x" * 8000 + b"</item>")
-    client = Fetcher(Limits(per_host_delay=0.0, max_size=200_000, total_timeout=30.0))
-    started = time.monotonic()
-    try:
-        with pytest.raises(FetchError, match="over the size limit of 200000 bytes"):
-            await client.fetch(server.url("/f"))
-    finally:
-        await client.close()
-    assert time.monotonic() - started < 5.0
+    limits = Limits(per_host_delay=0.0, max_size=200_000, total_timeout=30.0)
+    assert await fails_after(server, limits, "over the size limit of 200000 bytes") < 5.0
 
 
 async def test_declared_oversize_body_is_refused_before_reading(
@@ -203,12 +191,7 @@ async def test_declared_oversize_body_is_refused_before_reading(
 
 async def test_gzip_bomb_is_cut_on_decompressed_size(server: FeedServer) -> None:
     server.routes["/f"] = gzip_bomb(200_000_000)
-    client = Fetcher(Limits(per_host_delay=0.0, max_size=2_000_000))
-    try:
-        with pytest.raises(FetchError, match="over the size limit"):
-            await client.fetch(server.url("/f"))
-    finally:
-        await client.close()
+    await fails_after(server, Limits(per_host_delay=0.0, max_size=2_000_000), "over the size limit")
 
 
 async def test_connection_refused_is_a_fetch_error(fetcher: Fetcher) -> None:
