@@ -2,8 +2,8 @@
 
 Politeness is enforced here, for every request the daemon makes to a publisher (feeds and
 full-text pages alike): at most ``per_host`` requests in flight to one host, ``per_host_delay``
-between their starts, and at most ``concurrency`` requests overall. The per-host slot is taken
-before the global one so requests queued behind a slow host never hold up the others.
+between their starts, and at most ``concurrency`` requests overall, all kept by one ``Gate`` so
+requests queued behind a slow host never hold up the others.
 
 Redirects are followed by hand so each hop is rate-limited too and we know whether every hop
 was permanent (then the caller moves the feed). The size cap counts decompressed bytes as they
@@ -21,6 +21,7 @@ import aiohttp
 
 from daemon import __version__
 from daemon.errors import FetchError
+from daemon.feeds.gate import Gate
 from daemon.settings import PollingSettings
 
 USER_AGENT = f"newswatch/{__version__} (+https://github.com/newswatch/newswatch)"
@@ -90,54 +91,12 @@ class Response:
 _KEPT_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Retry-After", "Content-Type")
 
 
-@dataclass(slots=True)
-class _Host:
-    slots: asyncio.Semaphore
-    next_start: float = 0.0
-
-
-class HostLimiter:
-    """At most ``per_host`` requests at once to one host, their starts ``delay`` apart.
-
-    A plain acquire/release pair rather than a context manager: every request passes here,
-    and at thousands of 304s a minute a generator-based wrapper was a visible share of a
-    poll's cost.
-    """
-
-    def __init__(self, per_host: int, delay: float) -> None:
-        self.per_host = per_host
-        self.delay = delay
-        self._hosts: dict[str, _Host] = {}
-
-    async def acquire(self, host: str) -> asyncio.Semaphore:
-        """Wait for a slot (and the host's turn); release the returned semaphore when done."""
-        state = self._hosts.get(host)
-        if state is None:
-            state = self._hosts[host] = _Host(asyncio.Semaphore(self.per_host))
-        await state.slots.acquire()
-        if self.delay:
-            try:
-                await self._turn(state)
-            except BaseException:
-                state.slots.release()
-                raise
-        return state.slots
-
-    async def _turn(self, state: _Host) -> None:
-        now = asyncio.get_running_loop().time()
-        start = max(now, state.next_start)
-        state.next_start = start + self.delay  # reserved before sleeping: no two share it
-        if start > now:
-            await asyncio.sleep(start - now)
-
-
 class Fetcher:
     """The one HTTP client of the poller; ``close`` it when done."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.hosts = HostLimiter(limits.per_host, limits.per_host_delay)
-        self._slots = asyncio.Semaphore(limits.concurrency)
+        self.gate = Gate(limits.concurrency, limits.per_host, limits.per_host_delay)
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -190,10 +149,10 @@ class Fetcher:
         read timeout re-arms a timer on every packet, three timers for a 304 where this needs
         one. The deadline is the read limit from now, moved on as data comes, never past the
         total limit."""
-        slot = await self.hosts.acquire((urlsplit(url).hostname or "").lower())
+        host = await self.gate.enter((urlsplit(url).hostname or "").lower())
         deadline = _Deadline(asyncio.get_running_loop(), self.limits)
         try:
-            async with self._slots, asyncio.timeout_at(deadline.start()) as deadline.timer:
+            async with asyncio.timeout_at(deadline.start()) as deadline.timer:
                 return await self._request(url, headers, deadline)
         except TimeoutError as exc:
             raise FetchError(f"timed out ({deadline.hint(exc)})") from exc
@@ -202,7 +161,7 @@ class Fetcher:
         except (OSError, ValueError) as exc:
             raise FetchError(f"cannot connect: {exc}") from exc
         finally:
-            slot.release()
+            self.gate.leave(host)
 
     async def _request(self, url: str, headers: Mapping[str, str], deadline: _Deadline) -> Response:
         async with self._client().get(url, headers=headers, allow_redirects=False) as resp:
