@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))
 
 from daemon.dedup import item_key as dedup_item_key  # noqa: E402
 from daemon.feeds.parsing import ParsePool, key_digest, worker_count  # noqa: E402
-from daemon.feeds.poll import FeedDispatcher  # noqa: E402
 from daemon.runtime import Runtime, settle_heap  # noqa: E402
 from daemon.settings import load_settings  # noqa: E402
 from storage.feeds import make_all_due  # noqa: E402
@@ -306,7 +305,7 @@ async def run(args: argparse.Namespace, port: int) -> None:
         settings = load_settings(write_settings(Path(folder), urls, args))
         runtime = await Runtime.open(settings)
         settle_heap()  # as the daemon does once started
-        dispatcher = FeedDispatcher(settings, runtime.sessions, lambda: runtime.pipeline)
+        dispatcher = runtime.dispatcher()
         await dispatcher.warm_up()
 
         async def all_due() -> None:

@@ -21,9 +21,10 @@ from daemon.ingest import Pipeline
 from daemon.rulecheck import build_matcher, gazetteer_for
 from daemon.settings import DropSettings, Settings
 from storage.articles import prune_articles
-from storage.checkpoint import Checkpointer
+from storage.checkpoint import BACKSTOP_PAGES, Checkpointer
 from storage.engine import create_engine, session_factory
 from storage.feeds import sync_feeds
+from storage.lane import SqliteLane
 from storage.migrate import upgrade
 from storage.sources import sync_sources
 
@@ -52,6 +53,7 @@ class Runtime:
     feed_ids: dict[str, int] = field(default_factory=dict)
     gazetteer: Gazetteer | None = None
     checkpointer: Checkpointer | None = None
+    lane: SqliteLane | None = None  # the poller's claims and results, on SQLite
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -90,6 +92,7 @@ class Runtime:
             feed_ids,
             gazetteer,
             checkpointer,
+            SqliteLane.for_url(settings.database_url, BACKSTOP_PAGES),
         )
 
     async def prepare(self, settings: Settings) -> Matcher:
@@ -149,10 +152,13 @@ class Runtime:
             self.sessions,
             lambda: self.pipeline,
             stopping=stopping,
+            lane=self.lane,
         )
 
     async def close(self) -> None:
         await self.worker.close()
+        if self.lane is not None:
+            await self.lane.close()
         if self.checkpointer is not None:
             await self.checkpointer.close()
         await self.engine.dispose()

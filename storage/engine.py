@@ -35,11 +35,12 @@ def create_engine(url: str, *, background_checkpoints: bool = False) -> AsyncEng
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
     pages = BACKSTOP_PAGES if background_checkpoints else COMMIT_CHECKPOINT_PAGES
-    event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, pages))
+    event.listen(engine.sync_engine, "connect", partial(sqlite_pragmas, pages))
     return engine
 
 
-def _sqlite_pragmas(checkpoint_pages: int, dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(checkpoint_pages: int, dbapi_connection: Any, _record: Any) -> None:
+    """Every connection to the file, SQLAlchemy's and ``storage.lane``'s, gets these."""
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, Update, bindparam, func, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,10 +31,12 @@ from storage.sql import (
     placeholders,
     result_processors,
     row_converter,
-    sqlite_many,
+    sqlite_statements,
 )
 
 FEED = "feed"
+# Statements sent to a SQLite DBAPI connection directly are compiled for this dialect.
+SQLITE = sqlite.dialect()
 # Deadlock and serialization failure: the transaction lost a race and may simply run again.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
@@ -162,12 +165,27 @@ def _due(now: Any, limit: Any) -> Select[int]:
     )
 
 
-def _sqlite_claim() -> tuple[Select[tuple[Any]], Update]:
+class _Driver:
+    """A statement compiled once for SQLite and sent to a DBAPI connection as it is: claims,
+    results and releases run several times a second at thousands of feeds."""
+
+    def __init__(self, statement: Any, *names: str) -> None:
+        compiled = statement.compile(dialect=SQLITE)
+        self.sql = compiled.string
+        self._fixed = compiled.construct_params(dict.fromkeys(names))
+        self._order = compiled.positiontup or []
+
+    def params(self, **values: Any) -> list[Any]:
+        given = {**self._fixed, **values}
+        return [given[name] for name in self._order]
+
+
+def _sqlite_claim() -> tuple[_Driver, _Driver]:
     """SQLite: the due feeds' state as one JSON row, then one UPDATE leasing them by id.
 
     A claim's rows returned one by one (``UPDATE … RETURNING``) each cost a GIL handoff
     between the driver's thread and the busy event loop (see ``storage.sql.sqlite_many``);
-    one row costs one. Built once: a claim runs several times a second at thousands of feeds.
+    one row costs one.
     """
     table = cast(Table, Source.__table__)
     ids = _due(bindparam("now"), bindparam("limit")).scalar_subquery()
@@ -180,43 +198,67 @@ def _sqlite_claim() -> tuple[Select[tuple[Any]], Update]:
         .where(table.c.id.in_(select(leased.c.value)))
         .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
     )
-    return states, lease
+    return _Driver(states, "now", "limit"), _Driver(lease, "ids", "owner", "until")
 
 
-_SQLITE_STATES, _SQLITE_LEASE = _sqlite_claim()
+def _release() -> Update:
+    return (
+        update(Source)
+        .where(Source.kind == FEED, Source.lease_owner == bindparam("owner"))
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+_STATES, _LEASE = _sqlite_claim()
+_RELEASE = _Driver(_release(), "owner")
+_STAMP = row_converter(bind_processors(SQLITE, Source, ("next_poll_at", "lease_until")))
 
 
 async def claim_due(
     session: AsyncSession, owner: str, *, lease_seconds: float, limit: int, now: datetime
 ) -> list[FeedState]:
     """Lease up to ``limit`` due feeds, the longest overdue (and never polled) first."""
-    until = now + timedelta(seconds=lease_seconds)
     if dialect(session) == "sqlite":
-        return await _claim_sqlite(session, owner, until, limit, now)
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is None or not driver.in_transaction:
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")  # see claim_on
+        return await connection.run_sync(
+            lambda sync: claim_on(
+                sync.connection.dbapi_connection,
+                owner,
+                lease_seconds=lease_seconds,
+                limit=limit,
+                now=now,
+            )
+        )
+    until = now + timedelta(seconds=lease_seconds)
     values = {"lease_owner": owner, "lease_until": until}
     rows = await lease_columns(session, Source, _due(now, limit), values, _STATE_FIELDS)
     return [FeedState(*cast(tuple[Any, ...], row)) for row in rows]
 
 
-async def _claim_sqlite(
-    session: AsyncSession, owner: str, until: datetime, limit: int, now: datetime
+def claim_on(
+    db: Any, owner: str, *, lease_seconds: float, limit: int, now: datetime
 ) -> list[FeedState]:
-    """Reading and leasing are two statements, so the transaction holds SQLite's write lock
-    before the first (``BEGIN IMMEDIATE``, unless an earlier write in it took the lock):
-    nobody can lease or poll a feed between them."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    if driver is None or not driver.in_transaction:
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    found = (await connection.execute(_SQLITE_STATES, {"now": now, "limit": limit})).scalar_one()
-    rows = json.loads(found)
-    if not rows:
-        return []
-    ids = json.dumps([row[0] for row in rows])
-    await connection.execute(_SQLITE_LEASE, {"ids": ids, "owner": owner, "until": until})
-    read = _state_reader(connection.dialect)
-    states = [FeedState(*read(row)) for row in rows]
-    return sorted(states, key=lambda state: state.id)
+    """``claim_due`` on a SQLite DBAPI connection (``storage.lane``'s, or a session's).
+
+    Reading and leasing are two statements, so the transaction must hold SQLite's write lock
+    before the first (``BEGIN IMMEDIATE``): nobody can lease or poll a feed between them.
+    """
+    moment, until = _STAMP((now, now + timedelta(seconds=lease_seconds)))
+    cursor = db.cursor()
+    try:
+        cursor.execute(_STATES.sql, _STATES.params(now=moment, limit=limit))
+        rows = json.loads(cursor.fetchone()[0])
+        if not rows:
+            return []
+        ids = json.dumps([row[0] for row in rows])
+        cursor.execute(_LEASE.sql, _LEASE.params(ids=ids, owner=owner, until=until))
+    finally:
+        cursor.close()
+    read = _state_reader(SQLITE)
+    return sorted((FeedState(*read(row)) for row in rows), key=attrgetter("id"))
 
 
 async def record_results(
@@ -230,11 +272,13 @@ async def record_results(
         return
     connection = await session.connection()
     dialect = connection.dialect
+    if dialect.name == "sqlite":
+        await connection.run_sync(
+            lambda sync: record_on(sync.connection.dbapi_connection, owner, results)
+        )
+        return
     write = _result_writer(dialect)
     rows = [(*write(_RESULT_VALUES(r)), owner) for r in results]
-    if dialect.name == "sqlite":
-        await sqlite_many(connection, _results_from_values, rows, RESULTS_PER_STATEMENT)
-        return
     marks = placeholders(dialect, len(STATE_COLUMNS) + 2)
     sets = ", ".join(f"{name} = {mark}" for name, mark in zip(STATE_COLUMNS, marks, strict=False))
     sql = (
@@ -244,8 +288,23 @@ async def record_results(
     await connection.exec_driver_sql(sql, rows)
 
 
+def record_on(db: Any, owner: str, results: Sequence[Mapping[str, Any]]) -> None:
+    """``record_results`` on a SQLite DBAPI connection: one UPDATE … FROM (VALUES …) per
+    ``RESULTS_PER_STATEMENT`` results (see ``storage.sql.sqlite_many``)."""
+    if not results:
+        return
+    write = _result_writer(SQLITE)
+    rows = [(*write(_RESULT_VALUES(r)), owner) for r in results]
+    cursor = db.cursor()
+    try:
+        for sql, flat in sqlite_statements(_results_from_values, rows, RESULTS_PER_STATEMENT):
+            cursor.execute(sql, flat)
+    finally:
+        cursor.close()
+
+
 def _results_from_values(values: str) -> str:
-    """SQLite: one UPDATE … FROM (VALUES …) for many results (see ``sqlite_many``)."""
+    """SQLite: one UPDATE … FROM (VALUES …) for many results."""
     table = Source.__tablename__
     columns = ", ".join(f"c{i}" for i in range(len(STATE_COLUMNS)))
     sets = ", ".join(f"{name} = v.c{i}" for i, name in enumerate(STATE_COLUMNS))
@@ -258,11 +317,12 @@ def _results_from_values(values: str) -> str:
 
 async def release(session: AsyncSession, owner: str) -> None:
     """Give back unfinished claims at shutdown so another process need not wait out a lease."""
-    await session.execute(
-        update(Source)
-        .where(Source.kind == FEED, Source.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None)
-    )
+    await session.execute(_release(), {"owner": owner})
+
+
+def release_on(db: Any, owner: str) -> None:
+    """``release`` on a SQLite DBAPI connection."""
+    db.execute(_RELEASE.sql, _RELEASE.params(owner=owner))
 
 
 async def make_all_due(session: AsyncSession, now: datetime | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from typing import Any, cast
 
@@ -59,11 +59,18 @@ async def sqlite_many(
     thousands of handoffs cost the loop more than the writes. One statement runs whole with
     the GIL released. (asyncpg's executemany runs on the loop itself and has no such cost.)
     """
+    for statement, flat in sqlite_statements(sql, rows, per_statement):
+        await connection.exec_driver_sql(statement, flat)
+
+
+def sqlite_statements(
+    sql: Callable[[str], str], rows: Sequence[tuple[Any, ...]], per_statement: int
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The statements and flat parameters of ``sqlite_many``, for a DBAPI connection."""
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         row = "(" + ", ".join(["?"] * len(chunk[0])) + ")"
-        flat = tuple(chain.from_iterable(chunk))
-        await connection.exec_driver_sql(sql(", ".join([row] * len(chunk))), flat)
+        yield sql(", ".join([row] * len(chunk))), tuple(chain.from_iterable(chunk))
 
 
 Processor = Callable[[Any], Any]

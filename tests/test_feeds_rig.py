@@ -115,7 +115,9 @@ async def open_rig(
     settings = load_settings(write_settings(tmp_path, database_url, polling + tables))
     runtime = await Runtime.open(settings)
     clock = Clock()
-    dispatcher = FeedDispatcher(settings, runtime.sessions, lambda: runtime.pipeline, clock=clock)
+    dispatcher = FeedDispatcher(
+        settings, runtime.sessions, lambda: runtime.pipeline, clock=clock, lane=runtime.lane
+    )
     try:
         yield Rig(runtime, dispatcher, clock, server)
     finally:

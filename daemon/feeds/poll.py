@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,7 @@ from daemon.feeds.refresh import Job, Polled, Refresher
 from daemon.ingest import Pipeline
 from daemon.settings import FeedSettings, Settings
 from storage import feeds as store
+from storage.lane import SqliteLane
 from storage.models import utcnow
 
 log = logging.getLogger("newswatch.feeds")
@@ -58,10 +60,12 @@ class FeedDispatcher:
         stopping: asyncio.Event | None = None,
         clock: Callable[[], datetime] = utcnow,
         feeds: Mapping[str, FeedSettings] | None = None,
+        lane: SqliteLane | None = None,
     ) -> None:
         polling = settings.polling
         self.polling = polling
         self.sessions = sessions
+        self.lane = lane
         self.stopping = stopping or asyncio.Event()
         self.clock = clock
         self.owner = new_owner()
@@ -155,14 +159,15 @@ class FeedDispatcher:
 
     async def _claim(self, limit: int) -> tuple[bool, list[Job]]:
         """Whether more feeds may be due, and the jobs of those claimed."""
-        async with self._claim_slot, self.sessions.begin() as session:
-            states = await store.claim_due(
-                session,
-                self.owner,
-                lease_seconds=self.polling.lease,
-                limit=limit,
-                now=self.clock(),
-            )
+        claim = partial(
+            store.claim_on if self.lane else store.claim_due,
+            owner=self.owner,
+            lease_seconds=self.polling.lease,
+            limit=limit,
+            now=self.clock(),
+        )
+        async with self._claim_slot:
+            states = await self._transaction(claim)
         jobs = []
         for state in states:
             feed = self.feeds.get(state.name)
@@ -201,15 +206,30 @@ class FeedDispatcher:
         self._flushed_at = time.monotonic()
         if not pending:
             return
-        async with self.refresher.store_slots, self.sessions.begin() as session:
-            await store.record_results(session, self.owner, pending)
+        record = partial(
+            store.record_on if self.lane else store.record_results,
+            owner=self.owner,
+            results=pending,
+        )
+        async with self.refresher.store_slots:
+            await self._transaction(record)
+
+    async def _transaction(self, work: Callable[[Any], Any]) -> Any:
+        """``work(db)`` in one transaction: on the SQLite lane (``db`` its connection) if there
+        is one, else in a session (``db`` the session, and ``work`` a coroutine function)."""
+        if self.lane is not None:
+            return await self.lane.transaction(work)
+        async with self.sessions.begin() as session:
+            return await work(session)
 
     async def warm_up(self) -> None:
         await self.parser.warm_up()
 
     async def release(self) -> None:
-        async with self.sessions.begin() as session:
-            await store.release(session, self.owner)
+        """On the lane, after any claim still running there: its leases are handed back too."""
+        await self._transaction(
+            partial(store.release_on if self.lane else store.release, owner=self.owner)
+        )
 
     async def close(self) -> None:
         try:
