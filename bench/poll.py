@@ -9,7 +9,8 @@ ETag. Two cycles are measured, each beside its floor:
   the CPU figure shows how many cores it kept busy.
 - 304: nothing changed. Floor: a bare loop sending If-None-Match. Target: within 1.5x.
   One 304 cycle lasts a few hundred milliseconds, so a single pair moves with whatever else
-  the machine does; ``--repeat-304`` more pairs, bare and daemon alternating, give a median.
+  the machine does (on a shared 2-core machine, from 1.0x to 2.7x); ``--repeat-304`` more
+  pairs (15 by default), bare and daemon alternating, give a median.
 
 Throughout, a 10 ms ticker measures the worst event-loop lag (target < 100 ms), and the
 resident memory of the daemon process and its parser workers is sampled.
@@ -414,7 +415,7 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=4)
     parser.add_argument("--processes", type=int, default=-1, help="parser workers (-1: cores)")
     parser.add_argument(
-        "--repeat-304", type=int, default=5, help="further 304 pairs for a median (0: none)"
+        "--repeat-304", type=int, default=15, help="further 304 pairs for a median (0: none)"
     )
     parser.add_argument("--database", help="SQLAlchemy URL of an EMPTY database (default: SQLite)")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
