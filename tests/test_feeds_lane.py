@@ -21,6 +21,7 @@ from storage.engine import create_engine, session_factory
 from storage.feeds import (
     STATE_COLUMNS,
     FeedState,
+    _sqlite_claim,
     claim_due,
     claim_on,
     record_on,
@@ -194,3 +195,17 @@ async def test_leases_written_on_the_lane_lapse_for_other_pollers(database: Data
     # The lane's late result does not overwrite the new owner's lease.
     await database.lane.transaction(partial(record_on, owner="lane", results=[result(feed)]))
     assert await database.leases() == {feed.id: "other"}
+
+
+async def test_a_claim_reads_feeds_in_due_order_from_the_index(database: Database) -> None:
+    """Not a scan and sort of every feed per claim, which made a round cost the square of
+    the number of feeds: SQLite walks the ``next_poll_at`` index and stops at the limit."""
+    due, _ = _sqlite_claim()
+
+    def plan(db: sqlite3.Connection) -> list[str]:
+        query = "EXPLAIN QUERY PLAN " + due.sql
+        return [row[3] for row in db.execute(query, due.params(now="2026-03-02", limit=5))]
+
+    steps = await database.lane.transaction(plan)
+    assert "SCAN sources USING INDEX ix_sources_next_poll_at" in steps, steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps

@@ -246,3 +246,22 @@ async def test_recorded_times_compare_equal_to_the_same_times_in_queries(
             )
         ).scalars()
         assert list(found) == [feed.id]
+
+
+async def test_claims_take_never_polled_feeds_first_then_the_longest_overdue(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    due_at = {"new": None, "late": -600, "later": -60, "soon": 60, "tied-b": -300, "tied-a": -300}
+    async with db.begin() as session:
+        ids = await sync_feeds(session, {name: f"http://a.test/{name}" for name in due_at})
+        for name, offset in due_at.items():
+            when = None if offset is None else NOW + timedelta(seconds=offset)
+            await session.execute(
+                update(Source).where(Source.id == ids[name]).values(next_poll_at=when)
+            )
+    claimed: list[list[str]] = []
+    for _ in range(3):
+        async with db.begin() as session:
+            feeds = await claim_due(session, "owner", lease_seconds=60, limit=2, now=NOW)
+        claimed.append(sorted(feed.name for feed in feeds))
+    assert claimed == [["late", "new"], ["tied-a", "tied-b"], ["later"]]  # "soon" is not due
