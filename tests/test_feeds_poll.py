@@ -321,3 +321,21 @@ async def test_full_text_fetches_pages_of_new_summary_only_entries(
         await rig.until_due("lakeside")
         await rig.tick()
     assert len(server.seen("/cycle-lanes")) == 1
+
+
+async def test_one_round_polls_every_feed_once_over_many_claims(
+    server: FeedServer, make_rig: MakeRig
+) -> None:
+    """More feeds than a batch, and batches larger than the first claim (twice the fetch
+    slots): every feed is claimed, polled and recorded once in the round, none twice."""
+    count = 37
+    for n in range(count):
+        server.routes[f"/f{n}"] = document(feed_bytes("rss2.xml"), etag=f'"{n}"')
+    polling = FAST_POLLING + "concurrency = 2\nbatch_size = 10\n"
+    async with make_rig([(f"feed-{n}", f"/f{n}", "") for n in range(count)], polling) as rig:
+        result = await rig.tick()
+        assert (result.polled, result.failed) == (count, 0)
+        assert all(len(server.seen(f"/f{n}")) == 1 for n in range(count))
+        statuses = [await rig.status(f"feed-{n}") for n in range(count)]
+        assert {status.last_status for status in statuses} == {"200"}
+        assert (await rig.tick()).polled == 0  # all recorded as polled, none left due

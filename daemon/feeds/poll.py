@@ -136,10 +136,14 @@ class FeedDispatcher:
 
         exhausted = False
         claim: asyncio.Task[Any] | None = None
+        # The first claim is only enough to fill every fetch slot twice: fetching starts as
+        # soon as those are leased, while the rest of the batch is claimed beside it.
+        first = min(batch, 2 * self.polling.concurrency)
         while True:
             polls = len(running) - (claim is not None)
             if not (exhausted or claim or self.stopping.is_set()) and polls <= batch // 2:
-                claim = start(self._claim(batch - polls))
+                claim = start(self._claim(first or batch - polls))
+                first = 0
             if not running:
                 return
             done = [await finished.get()]
