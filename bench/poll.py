@@ -304,7 +304,7 @@ async def run(args: argparse.Namespace, port: int) -> None:
     monitor = Monitor()
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(write_settings(Path(folder), urls, args))
-        runtime = await Runtime.open(settings)
+        runtime = await Runtime.open(settings, defer_bands=True)
         settle_heap()  # as the daemon does once started
         dispatcher = runtime.dispatcher()
         await dispatcher.warm_up()
@@ -317,6 +317,9 @@ async def run(args: argparse.Namespace, port: int) -> None:
         async def cycle() -> None:
             result = await dispatcher.tick()
             assert result.polled == len(urls) and not result.failed, result
+            # The cycle's articles are done once their bands are in the lookup index, which
+            # the daemon writes in bulk shortly after (storage.backlog): that is timed too.
+            await runtime.flush_bands()
 
         async def bump() -> int:
             async with aiohttp.ClientSession() as session, session.post(bump_url) as response:

@@ -37,6 +37,7 @@ from storage.articles import (
     touch_stories,
     update_article,
 )
+from storage.backlog import BandBacklog, Indexed
 from storage.types import Article
 
 log = logging.getLogger("newswatch.ingest")
@@ -61,6 +62,7 @@ class Pipeline:
 
     matcher: Matcher
     decider: StoryDecider = DEFAULT_DECIDER
+    bands: BandBacklog | None = None  # where new articles' bands wait (SQLite), if anywhere
 
 
 class Placed(NamedTuple):
@@ -149,9 +151,12 @@ class _Batch:
     found in memory, so a batch groups its own copies exactly as one-by-one storage would.
     """
 
-    def __init__(self, session: AsyncSession, decider: StoryDecider) -> None:
+    def __init__(
+        self, session: AsyncSession, decider: StoryDecider, backlog: BandBacklog | None
+    ) -> None:
         self.session = session
         self.decider = decider
+        self.backlog = backlog
         # What the lookup found, each decoded once, and where to find it by band key.
         self.stored: list[Candidate] = []
         self.by_key: dict[int, list[int]] = {}
@@ -168,7 +173,7 @@ class _Batch:
         if not keys:
             return
         since = min(self.decider.since(item.published) for item in items)
-        rows = await sketches.band_candidates(self.session, list(keys), since)
+        rows = await sketches.band_candidates(self.session, list(keys), since, backlog=self.backlog)
         for row in rows:
             for key in row.keys:
                 self.by_key.setdefault(key, []).append(len(self.stored))
@@ -227,10 +232,14 @@ class _Batch:
             row = stored.get((source, item.key))
             if row is not None:
                 ids[placeholder] = row
-                bands.append((ids.get(story, story), row, item.bands, item.published))
+                bands.append(
+                    Indexed(
+                        ids.get(story, story), row, item.bands, item.published, item.sketch_bytes
+                    )
+                )
                 # Later articles of the batch must still find it, now under its real ids.
                 self.written.append((item, ids.get(story, story), row))
-        await sketches.add_bands_many(self.session, bands)
+        await sketches.index_articles(self.session, bands, self.backlog)
         self.rebuild = True
         self.new_stories, self.counts, self.inserts = {}, {}, []
         return ids
@@ -273,10 +282,8 @@ async def ingest_many(
             results[n].seen += (source, key) in known
         keyed = [entry for entry in keyed if (entry[1], entry[2]) not in known]
     # Sketched here only if no parser worker did it already.
-    work = [
-        (n, source, a if isinstance(a, Prepared) else prepare(a)) for n, source, _, a in keyed
-    ]
-    batch = _Batch(session, pipeline.decider)
+    work = [(n, source, a if isinstance(a, Prepared) else prepare(a)) for n, source, _, a in keyed]
+    batch = _Batch(session, pipeline.decider, pipeline.bands)
     await batch.look_up([item for _, source, item in work if (source, item.key) not in known])
     placed: list[tuple[int, Article, Placed]] = []
     for done, (n, source, item) in enumerate(work, 1):
@@ -296,7 +303,7 @@ async def ingest_many(
                 # The same item twice in one batch, changed: write the first, then update it.
                 _resolve(placed, known, await batch.write())
                 stored = known[at]
-            update = await _update(session, item, stored)
+            update = await _update(session, item, stored, pipeline.bands)
             known[at] = stored._replace(sketch=item.sketch_bytes, update_count=update.updates)
             placed.append((n, item.article, update))
             result.updated += 1
@@ -346,7 +353,9 @@ def _resolve(
             known[key] = item._replace(article_id=ids[item.article_id], story_id=story)
 
 
-async def _update(session: AsyncSession, item: Prepared, stored: PreviousItem) -> Placed:
+async def _update(
+    session: AsyncSession, item: Prepared, stored: PreviousItem, backlog: BandBacklog | None
+) -> Placed:
     updates = await update_article(
         session,
         stored.article_id,
@@ -362,6 +371,8 @@ async def _update(session: AsyncSession, item: Prepared, stored: PreviousItem) -
         keys=item.bands,
         published=item.published,
         replace=True,
+        sketch=item.sketch_bytes,
+        backlog=backlog,
     )
     return Placed(Kind.UPDATE, stored.story_id, stored.article_id, updates)
 

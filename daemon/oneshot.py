@@ -30,7 +30,7 @@ async def _ingest(
         known = ", ".join(d.name for d in settings.drops) or "none configured"
         print(f"error: --source {source!r} is not a [[drops]] name ({known})", file=sys.stderr)
         return 2
-    runtime = await Runtime.open(settings)
+    runtime = await Runtime.open(settings, defer_bands=True)
     try:
         result = await _scan(runtime, drop, path, is_dir, configured=source is not None)
         delivered = await runtime.worker.run_once() if deliver and result.alert_ids else 0

@@ -21,6 +21,7 @@ from daemon.ingest import Pipeline
 from daemon.rulecheck import build_matcher, gazetteer_for
 from daemon.settings import DropSettings, Settings
 from storage.articles import prune_articles
+from storage.backlog import BandBacklog
 from storage.checkpoint import BACKSTOP_PAGES, Checkpointer
 from storage.engine import create_engine, session_factory
 from storage.feeds import sync_feeds
@@ -54,17 +55,32 @@ class Runtime:
     gazetteer: Gazetteer | None = None
     checkpointer: Checkpointer | None = None
     lane: SqliteLane | None = None  # the poller's claims and results, on SQLite
+    bands: BandBacklog | None = None  # new articles' bands waiting to be written, on SQLite
+    # SQLite has one writer: store groups, claims and band flushes take turns here instead of
+    # meeting in SQLite's busy handler.
+    write_slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     @classmethod
-    async def open(cls, settings: Settings) -> Runtime:
-        """Compile rules, connect, migrate the schema to the newest version, mirror sources."""
+    async def open(cls, settings: Settings, *, defer_bands: bool = False) -> Runtime:
+        """Compile rules, connect, migrate the schema to the newest version, mirror sources.
+
+        ``defer_bands`` (a long-running process on a SQLite file): new articles' band rows
+        are written in bulk by a background flush (``storage.backlog``), which ``close``
+        finishes. Without it bands are written at once, and lookups still see what a running
+        daemon has not flushed yet.
+        """
         gazetteer = await asyncio.to_thread(gazetteer_for, settings)
         matcher = await asyncio.to_thread(build_matcher, settings, gazetteer)
         engine = create_engine(settings.database_url, background_checkpoints=True)
+        lane = SqliteLane.for_url(settings.database_url, BACKSTOP_PAGES)
+        bands = BandBacklog(defer=defer_bands) if lane is not None else None
         try:
             await upgrade(engine)
             sessions = session_factory(engine)
             drop_ids, feed_ids = await _sync(sessions, settings)
+            if bands is not None:
+                async with sessions() as session:
+                    await bands.load(session)
         except BaseException:
             await engine.dispose()
             raise
@@ -77,12 +93,12 @@ class Runtime:
             lease_seconds=settings.delivery.lease,
             flows=build_flows(settings.channels),
         )
-        pipeline = Pipeline(matcher, story_decider(settings))
+        pipeline = Pipeline(matcher, story_decider(settings), bands)
         checkpointer = None
         if engine.dialect.name == "sqlite":
             checkpointer = Checkpointer(engine)
             checkpointer.start()
-        return cls(
+        runtime = cls(
             settings,
             engine,
             sessions,
@@ -92,8 +108,12 @@ class Runtime:
             feed_ids,
             gazetteer,
             checkpointer,
-            SqliteLane.for_url(settings.database_url, BACKSTOP_PAGES),
+            lane,
+            bands,
         )
+        if lane is not None and bands is not None:
+            bands.start(lane, runtime.write_slot)
+        return runtime
 
     async def prepare(self, settings: Settings) -> Matcher:
         """Compile the rules of new settings (loading the gazetteer only if now needed);
@@ -115,7 +135,13 @@ class Runtime:
             self.worker.flows = build_flows(settings.channels)
             await asyncio.gather(*(c.close() for c in old.values()))
         self.settings = settings
-        self.pipeline = Pipeline(matcher, story_decider(settings))
+        self.pipeline = Pipeline(matcher, story_decider(settings), self.bands)
+
+    async def flush_bands(self) -> int:
+        """Write every waiting article's bands now (see ``storage.backlog``)."""
+        if self.bands is None or self.lane is None:
+            return 0
+        return await self.bands.drain(self.lane, self.write_slot)
 
     @property
     def matcher(self) -> Matcher:
@@ -153,11 +179,14 @@ class Runtime:
             lambda: self.pipeline,
             stopping=stopping,
             lane=self.lane,
+            write_slot=self.write_slot if self.lane is not None else None,
         )
 
     async def close(self) -> None:
         await self.worker.close()
         if self.lane is not None:
+            if self.bands is not None:
+                await self.bands.close(self.lane, self.write_slot)
             await self.lane.close()
         if self.checkpointer is not None:
             await self.checkpointer.close()

@@ -49,7 +49,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self._reload_soon)
-        self._runtime = await Runtime.open(self.settings)
+        self._runtime = await Runtime.open(self.settings, defer_bands=True)
         settle_heap()
         try:
             self._schedule(self._runtime)

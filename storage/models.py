@@ -195,6 +195,22 @@ class StorySketchBand(Base):
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
 
 
+class PendingBands(Base):
+    """An article whose band rows are not in ``story_sketch_bands`` yet (see
+    ``storage.backlog``): its keys wait here, one row per article, until a flush writes them
+    with many others in key order. After a crash, these rows are what the next start reads
+    back."""
+
+    __tablename__ = "pending_bands"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
+    published: Mapped[datetime]
+    keys: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian signed 64-bit band keys
+
+
 class DropFile(Base):
     """A file seen in a drop folder: what it was, and whether it was ingested or quarantined."""
 

@@ -1,7 +1,9 @@
 """The persistent near-duplicate index: LSH band keys in an indexed table.
 
 A lookup is ``band_key IN (…) AND published >= :since`` on ``(band_key, published)``, capped
-per key, so its cost follows the number of similar articles, not the size of the store.
+per key, so its cost follows the number of similar articles, not the size of the store. On
+SQLite new articles' bands reach the table later, in bulk (``storage.backlog``); lookups see
+them in the backlog until then.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.backlog import BandBacklog, BandHit, Indexed, bands_insert_sql
 from storage.models import ArticleRow, StorySketchBand
 from storage.sql import bind_processors, placeholders, sqlite_many
 
@@ -32,29 +35,48 @@ class BandRow(NamedTuple):
 
 
 async def band_candidates(
-    session: AsyncSession, keys: Sequence[int], since: datetime, per_key: int = PER_KEY_LIMIT
+    session: AsyncSession,
+    keys: Sequence[int],
+    since: datetime,
+    per_key: int = PER_KEY_LIMIT,
+    backlog: BandBacklog | None = None,
 ) -> list[BandRow]:
     """Stored articles sharing any key, published at or after ``since``, each listed once
-    with the keys it shares: one lookup can serve a batch of articles."""
+    with the keys it shares: one lookup can serve a batch of articles. Articles whose bands
+    wait in the ``backlog`` are found there, under the same per-key limit."""
     found: dict[int, tuple[int, bytes, datetime]] = {}
     shared: dict[int, set[int]] = {}
     wanted = list(set(keys))
+    hits: list[BandHit] = []
     for start in range(0, len(wanted), KEYS_PER_QUERY):
-        chunk = wanted[start : start + KEYS_PER_QUERY]
-        for key, story_id, article_id, sketch, published in await _bands(
-            session, chunk, since, per_key
-        ):
-            found.setdefault(article_id, (story_id, sketch, published))
-            shared.setdefault(article_id, set()).add(key)
+        hits += await _bands(session, wanted[start : start + KEYS_PER_QUERY], since, per_key)
+    if backlog is not None and len(backlog):
+        hits = _most_recent(hits + backlog.hits(wanted, since), per_key)
+    for key, story_id, article_id, sketch, published in hits:
+        found.setdefault(article_id, (story_id, sketch, published))
+        shared.setdefault(article_id, set()).add(key)
     return [
         BandRow(story_id, article_id, sketch, published, frozenset(shared[article_id]))
         for article_id, (story_id, sketch, published) in found.items()
     ]
 
 
+def _most_recent(hits: list[BandHit], per_key: int) -> list[BandHit]:
+    """Per key, the ``per_key`` most recent articles (an article waiting in the backlog and
+    already flushed is counted once)."""
+    by_key: dict[int, dict[int, BandHit]] = {}
+    for hit in hits:
+        by_key.setdefault(hit[0], {}).setdefault(hit[2], hit)
+    kept: list[BandHit] = []
+    for found in by_key.values():
+        ranked = sorted(found.values(), key=lambda hit: hit[4], reverse=True)
+        kept += ranked[:per_key]
+    return kept
+
+
 async def _bands(
     session: AsyncSession, keys: list[int], since: datetime, per_key: int
-) -> list[tuple[int, int, int, bytes, datetime]]:
+) -> list[BandHit]:
     """(key, story, article, sketch, published) rows; articles without a sketch (stored
     before sketches existed) are left out here."""
     bands = StorySketchBand
@@ -93,19 +115,36 @@ async def add_bands(
     keys: Sequence[int],
     published: datetime,
     replace: bool = False,
+    sketch: bytes = b"",
+    backlog: BandBacklog | None = None,
 ) -> None:
     """Index an article under its keys; ``replace`` drops what an earlier version had."""
     if replace:
         await session.execute(
             delete(StorySketchBand).where(StorySketchBand.article_id == article_id)
         )
-    await add_bands_many(session, [(story_id, article_id, keys, published)])
+        if backlog is not None:
+            await backlog.forget(session, article_id)
+    await index_articles(session, [Indexed(story_id, article_id, keys, published, sketch)], backlog)
+
+
+async def index_articles(
+    session: AsyncSession, articles: Sequence[Indexed], backlog: BandBacklog | None = None
+) -> None:
+    """Index stored articles: into the ``backlog`` when it defers, else at once."""
+    if backlog is not None and backlog.defer:
+        await backlog.add(session, articles)
+    else:
+        await add_bands_many(
+            session, [(a.story_id, a.article_id, a.keys, a.published) for a in articles]
+        )
 
 
 async def add_bands_many(
     session: AsyncSession, articles: Sequence[tuple[int, int, Sequence[int], datetime]]
 ) -> None:
-    """Index new articles, given as (story_id, article_id, keys, published).
+    """Index new articles, given as (story_id, article_id, keys, published), in this
+    transaction.
 
     An article has some 67 band rows, so this is the most-written table by far. The rows go
     to the driver as plain tuples: SQLAlchemy's per-row parameter processing cost more than
@@ -123,15 +162,8 @@ async def add_bands_many(
         when = stamp(published) if stamp else published
         rows.extend((key, when, article_id, story_id) for key in dict.fromkeys(keys))
     if dialect.name == "sqlite":
-        await sqlite_many(connection, _insert_sql, rows, ROWS_PER_STATEMENT)
+        await sqlite_many(connection, bands_insert_sql, rows, ROWS_PER_STATEMENT)
         return
-    sql = _insert_sql("(" + ", ".join(placeholders(dialect, 4)) + ")")
+    sql = bands_insert_sql("(" + ", ".join(placeholders(dialect, 4)) + ")")
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         await connection.exec_driver_sql(sql, rows[start : start + ROWS_PER_STATEMENT])
-
-
-def _insert_sql(values: str) -> str:
-    return (
-        f"INSERT INTO {StorySketchBand.__tablename__} "
-        f"(band_key, published, article_id, story_id) VALUES {values} ON CONFLICT DO NOTHING"
-    )

@@ -61,6 +61,7 @@ class FeedDispatcher:
         clock: Callable[[], datetime] = utcnow,
         feeds: Mapping[str, FeedSettings] | None = None,
         lane: SqliteLane | None = None,
+        write_slot: asyncio.Semaphore | None = None,
     ) -> None:
         polling = settings.polling
         self.polling = polling
@@ -73,7 +74,7 @@ class FeedDispatcher:
         self.fetcher = Fetcher(Limits.from_settings(polling))
         self.parser = ParsePool(worker_count(polling.parse_processes))
         sqlite = settings.database_url.startswith("sqlite")
-        store_slots = asyncio.Semaphore(1 if sqlite else 8)
+        store_slots = write_slot or asyncio.Semaphore(1 if sqlite else 8)
         # SQLite has one writer: a claim waiting here is let in the moment a result write or
         # store group ends, where SQLite's busy handler would sleep and poll (up to 100 ms).
         self._claim_slot = store_slots if sqlite else asyncio.Semaphore(1)
