@@ -4,8 +4,8 @@ An article has some 67 band rows under random keys, so a store group of 70 artic
 about 5,000 pages scattered over the band index, and each commit wrote, and each checkpoint
 copied, every one of them: per 5,000 new articles against an index of 1.7 million rows, SQLite
 spent 3.8 s inserting bands, 3.4 s committing and 1.9 s checkpointing, most of its work in a
-poll round. Here a store transaction writes one ``pending_bands`` row per article (its keys in
-one blob, appended at the end of the table) and the backlog keeps the same rows in memory,
+poll round. Here a store transaction writes one ``pending_bands`` row per article (its keys as
+one JSON array, appended at the end of the table) and the backlog keeps the same rows in memory,
 where lookups find them. A flush later writes a few thousand articles' bands in key order, a
 key range per transaction, so each page of the index is written once for the many rows that
 land on it, and the store writer gets its turn between two ranges.
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import sqlite3
-import struct
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from storage.lane import SqliteLane
 from storage.models import ArticleRow, PendingBands, StorySketchBand
-from storage.sql import bind_processors, sqlite_many, sqlite_statements
+from storage.sql import bind_processors, sqlite_many
 
 log = logging.getLogger("newswatch.storage")
 # A flush starts once this many articles wait, or the oldest has waited FLUSH_SECONDS.
@@ -65,13 +65,13 @@ class Indexed(NamedTuple):
 BandHit = tuple[int, int, int, bytes, datetime]
 
 
-def pack_keys(keys: Iterable[int]) -> bytes:
-    unique = list(dict.fromkeys(keys))
-    return struct.pack(f"<{len(unique)}q", *unique)
+def pack_keys(keys: Iterable[int]) -> str:
+    """A JSON array, which SQLite's ``json_each`` turns into rows for the flush."""
+    return json.dumps(list(dict.fromkeys(keys)), separators=(",", ":"))
 
 
-def unpack_keys(blob: bytes) -> tuple[int, ...]:
-    return struct.unpack(f"<{len(blob) // 8}q", blob)
+def unpack_keys(text: str) -> tuple[int, ...]:
+    return tuple(json.loads(text))
 
 
 def bands_insert_sql(values: str) -> str:
@@ -92,8 +92,8 @@ class BandBacklog:
     def __init__(self, *, defer: bool) -> None:
         self.defer = defer
         self._entries: dict[int, Indexed] = {}
-        self._by_key: dict[int, set[int]] = {}
-        self._oldest: float | None = None  # monotonic time the oldest entry came in
+        self._by_key: dict[int, list[int]] = {}  # lists: most keys belong to one article
+        self._arrived: dict[int, float] = {}  # monotonic times, oldest first
         self._task: asyncio.Task[None] | None = None
         self._flushing = asyncio.Lock()  # one flush at a time: the background one or a drain
 
@@ -113,9 +113,9 @@ class BandBacklog:
             .join(ArticleRow, ArticleRow.id == PendingBands.article_id)
             .where(ArticleRow.sketch.is_not(None))
         )
-        for story_id, article_id, blob, published, sketch in rows:
+        for story_id, article_id, keys, published, sketch in rows:
             assert sketch is not None  # the query asks for it
-            self._put(Indexed(story_id, article_id, unpack_keys(blob), published, sketch))
+            self._put(Indexed(story_id, article_id, unpack_keys(keys), published, sketch))
         return len(self._entries)
 
     def hits(self, keys: Iterable[int], since: datetime) -> list[BandHit]:
@@ -173,29 +173,30 @@ class BandBacklog:
 
     def _put(self, entry: Indexed) -> None:
         self._remove(entry.article_id)
+        entry = entry._replace(keys=tuple(dict.fromkeys(entry.keys)))  # each key listed once
         self._entries[entry.article_id] = entry
         for key in entry.keys:
-            self._by_key.setdefault(key, set()).add(entry.article_id)
-        if self._oldest is None:
-            self._oldest = time.monotonic()
+            self._by_key.setdefault(key, []).append(entry.article_id)
+        self._arrived[entry.article_id] = time.monotonic()
 
     def _remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
+        del self._arrived[article_id]
         for key in entry.keys:
             owners = self._by_key.get(key)
-            if owners is not None:
-                owners.discard(article_id)
+            if owners is not None and article_id in owners:
+                owners.remove(article_id)
                 if not owners:
                     del self._by_key[key]
-        if not self._entries:
-            self._oldest = None
 
     def due(self, now: float | None = None) -> bool:
-        if self._oldest is None:
+        """Enough waits for a flush to pay, or the oldest has waited long enough."""
+        oldest = next(iter(self._arrived.values()), None)
+        if oldest is None:
             return False
-        waited = (time.monotonic() if now is None else now) - self._oldest
+        waited = (time.monotonic() if now is None else now) - oldest
         return len(self._entries) >= FLUSH_ARTICLES or waited >= FLUSH_SECONDS
 
     async def flush(
@@ -209,26 +210,24 @@ class BandBacklog:
     async def _flush(self, lane: SqliteLane, slot: asyncio.Semaphore, limit: int) -> int:
         known = set(self._entries)  # committed, so in the table unless written or deleted
         async with slot:
-            waiting = await lane.transaction(partial(_read_pending, limit))
+            waiting, rows = await lane.transaction(partial(_take_pending, limit))
         if len(waiting) < limit:
             # The read saw every waiting row: what memory holds beyond them another process
             # (``newswatch ingest``) has written, or retention has deleted.
-            for article_id in known.difference(row[0] for row in waiting):
+            for article_id in known.difference(article_id for article_id, _ in waiting):
                 self._remove(article_id)
         if not waiting:
             return 0
-        # Some 170,000 rows to sort: off the event loop.
-        rows = await asyncio.to_thread(_in_key_order, waiting)
-        for start in range(0, len(rows), ROWS_PER_RANGE):
+        for first in range(1, rows + 1, ROWS_PER_RANGE):
             async with slot:
-                await lane.transaction(partial(_write_bands, rows[start : start + ROWS_PER_RANGE]))
+                await lane.transaction(partial(_write_range, first, first + ROWS_PER_RANGE))
         async with slot:
-            await lane.transaction(partial(_clear_pending, waiting))
+            await lane.transaction(_clear_pending)
         # Only what was read leaves the memory: an article re-indexed meanwhile has a new row,
         # which the clearing kept (its keys differ) and memory still holds.
-        for article_id, _, _, blob in waiting:
+        for article_id, keys in waiting:
             entry = self._entries.get(article_id)
-            if entry is not None and pack_keys(entry.keys) == blob:
+            if entry is not None and pack_keys(entry.keys) == keys:
                 self._remove(article_id)
         return len(waiting)
 
@@ -280,38 +279,55 @@ def _pending_sql(values: str) -> str:
     )
 
 
-Pending = tuple[int, int, str, bytes]  # article_id, story_id, published as stored, keys
+# The flush works in two tables of the lane connection's own (in memory, never logged):
+# what it took from pending_bands, and those articles' band rows in key order, numbered, so
+# each range is a slice by number. SQLite unpacks and sorts them, without the GIL.
+_TAKEN = "newswatch_flush_taken"
+_SORTED = "newswatch_flush_sorted"
+_PENDING = PendingBands.__tablename__
 
 
-def _clear_sql(values: str) -> str:
-    table = PendingBands.__tablename__
-    return f"DELETE FROM {table} WHERE (article_id, keys) IN (VALUES {values})"
-
-
-def _read_pending(limit: int, connection: sqlite3.Connection) -> list[Pending]:
-    cursor = connection.execute(
-        f"SELECT article_id, story_id, published, keys FROM {PendingBands.__tablename__} "
+def _take_pending(limit: int, connection: sqlite3.Connection) -> tuple[list[tuple[int, str]], int]:
+    """The oldest ``limit`` waiting articles, and how many band rows they make."""
+    connection.execute("PRAGMA temp_store=MEMORY")
+    connection.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_TAKEN} "
+        "(article_id INTEGER PRIMARY KEY, story_id, published, keys)"
+    )
+    connection.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_SORTED} "
+        "(n INTEGER PRIMARY KEY, band_key, published, article_id, story_id)"
+    )
+    connection.execute(f"DELETE FROM {_TAKEN}")
+    connection.execute(f"DELETE FROM {_SORTED}")
+    connection.execute(
+        f"INSERT INTO {_TAKEN} SELECT article_id, story_id, published, keys FROM {_PENDING} "
         "ORDER BY article_id LIMIT ?",
         (limit,),
     )
-    return [tuple(row) for row in cursor.fetchall()]
+    connection.execute(
+        f"INSERT INTO {_SORTED} (band_key, published, article_id, story_id) "
+        f"SELECT key.value, t.published, t.article_id, t.story_id "
+        f"FROM {_TAKEN} AS t, json_each(t.keys) AS key ORDER BY 1, 3"
+    )
+    taken = connection.execute(f"SELECT article_id, keys FROM {_TAKEN}").fetchall()
+    [(rows,)] = connection.execute(f"SELECT count(*) FROM {_SORTED}").fetchall()
+    return [(int(article_id), str(keys)) for article_id, keys in taken], int(rows)
 
 
-def _in_key_order(waiting: Sequence[Pending]) -> list[tuple[Any, ...]]:
-    return sorted(
-        (key, published, article_id, story_id)
-        for article_id, story_id, published, blob in waiting
-        for key in unpack_keys(blob)
+def _write_range(first: int, stop: int, connection: sqlite3.Connection) -> None:
+    connection.execute(
+        f"INSERT INTO {StorySketchBand.__tablename__} "
+        "(band_key, published, article_id, story_id) "
+        f"SELECT band_key, published, article_id, story_id FROM {_SORTED} "
+        "WHERE n >= ? AND n < ? ORDER BY n ON CONFLICT DO NOTHING",
+        (first, stop),
     )
 
 
-def _write_bands(rows: Sequence[tuple[Any, ...]], connection: sqlite3.Connection) -> None:
-    for statement, flat in sqlite_statements(bands_insert_sql, rows, ROWS_PER_STATEMENT):
-        connection.execute(statement, flat)
-
-
-def _clear_pending(waiting: Sequence[Pending], connection: sqlite3.Connection) -> None:
+def _clear_pending(connection: sqlite3.Connection) -> None:
     """Delete exactly the rows that were written: same article, same keys."""
-    rows = [(article_id, blob) for article_id, _, _, blob in waiting]
-    for statement, flat in sqlite_statements(_clear_sql, rows, ROWS_PER_STATEMENT):
-        connection.execute(statement, flat)
+    connection.execute(
+        f"DELETE FROM {_PENDING} WHERE EXISTS (SELECT 1 FROM {_TAKEN} AS t "
+        f"WHERE t.article_id = {_PENDING}.article_id AND t.keys = {_PENDING}.keys)"
+    )

@@ -208,7 +208,7 @@ class PendingBands(Base):
     )
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
     published: Mapped[datetime]
-    keys: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian signed 64-bit band keys
+    keys: Mapped[str] = mapped_column(Text)  # a JSON array of the band keys
 
 
 class DropFile(Base):

@@ -4,6 +4,7 @@ restart or a cut-short flush, and ends up in the index exactly as writing at onc
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -164,23 +165,23 @@ async def test_a_flush_cut_short_is_written_whole_by_the_next_one(
     backlog = BandBacklog(defer=True)
     for source, name in zip("abc", WIRE, strict=True):
         await store.ingest(source, [article(name)], backlog)
-    write = backlog_module._write_bands
+    write = backlog_module._write_range
     calls: list[int] = []
 
-    def failing_third(rows: Any, connection: Any) -> None:
-        calls.append(len(rows))
+    def failing_third(first: int, stop: int, connection: Any) -> None:
+        calls.append(first)
         if len(calls) == 3:
             raise OSError("disk full")
-        write(rows, connection)
+        write(first, stop, connection)
 
     monkeypatch.setattr(backlog_module, "ROWS_PER_RANGE", 40)
-    monkeypatch.setattr(backlog_module, "_write_bands", failing_third)
+    monkeypatch.setattr(backlog_module, "_write_range", failing_third)
     with pytest.raises(OSError, match="disk full"):
         await backlog.flush(store.lane, store.slot)
     assert await store.count(StorySketchBand) == 80, "the first two ranges stay committed"
     assert (await store.count(PendingBands), len(backlog)) == (3, 3)
 
-    monkeypatch.setattr(backlog_module, "_write_bands", write)
+    monkeypatch.setattr(backlog_module, "_write_range", write)
     assert await backlog.flush(store.lane, store.slot) == 3
     for source, name in zip("abc", WIRE, strict=True):
         await reference.ingest(source, [article(name)], None)
@@ -287,3 +288,32 @@ async def test_bands_another_process_wrote_leave_memory_at_the_next_flush(store:
     assert len(daemon) == 1 and daemon.due(now=float("inf"))
     assert await daemon.flush(store.lane, store.slot) == 0
     assert len(daemon) == 0 and not daemon.due(now=float("inf"))
+
+
+async def test_a_flush_is_due_by_the_oldest_article_still_waiting(store: Store) -> None:
+    backlog = BandBacklog(defer=True)
+    first = time.monotonic()
+    await store.ingest("a", [article("kharkiv/base")], backlog)
+    await asyncio.sleep(0.5)
+    await store.ingest("c", [article("odesa/base")], backlog)
+    assert not backlog.due(now=first + backlog_module.FLUSH_SECONDS - 1)
+    assert backlog.due(now=first + backlog_module.FLUSH_SECONDS + 0.2)
+    assert await backlog.flush(store.lane, store.slot, limit=1) == 1
+    # What is left came half a second later, and is not due yet at the same moment.
+    assert not backlog.due(now=first + backlog_module.FLUSH_SECONDS + 0.2)
+    assert backlog.due(now=first + backlog_module.FLUSH_SECONDS + 1.0)
+
+
+async def test_an_article_listed_twice_under_a_key_is_found_once_and_forgotten_whole(
+    store: Store,
+) -> None:
+    backlog = BandBacklog(defer=True)
+    await store.ingest("a", [article("kharkiv/base")], backlog)
+    [entry] = backlog._entries.values()
+    async with store.sessions.begin() as session:
+        doubled = entry._replace(keys=[*entry.keys, entry.keys[0]])
+        await backlog.add(session, [doubled])
+    since = entry.published - timedelta(days=1)
+    assert [hit[2] for hit in backlog.hits([entry.keys[0]], since)] == [entry.article_id]
+    assert await backlog.flush(store.lane, store.slot) == 1
+    assert len(backlog) == 0 and backlog.hits(entry.keys, since) == []

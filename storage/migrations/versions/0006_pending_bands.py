@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("article_id", _ID, autoincrement=False, nullable=False),
         sa.Column("story_id", _ID, nullable=False),
         sa.Column("published", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("keys", sa.LargeBinary(), nullable=False),
+        sa.Column("keys", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["story_id"], ["stories.id"]),
         sa.PrimaryKeyConstraint("article_id"),
