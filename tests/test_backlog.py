@@ -317,3 +317,18 @@ async def test_an_article_listed_twice_under_a_key_is_found_once_and_forgotten_w
     assert [hit[2] for hit in backlog.hits([entry.keys[0]], since)] == [entry.article_id]
     assert await backlog.flush(store.lane, store.slot) == 1
     assert len(backlog) == 0 and backlog.hits(entry.keys, since) == []
+
+
+async def test_articles_sharing_a_key_stay_found_as_each_is_written(store: Store) -> None:
+    backlog = BandBacklog(defer=True)
+    await store.ingest("a", [article("kharkiv/base")], backlog)
+    await store.ingest("b", [article("kharkiv/synd")], backlog)
+    first, second = backlog._entries.values()
+    shared = set(first.keys) & set(second.keys)
+    assert shared, "the syndicated copy shares keys with the original"
+    since = first.published - timedelta(days=7)
+    assert {hit[2] for hit in backlog.hits(shared, since)} == {first.article_id, second.article_id}
+    assert await backlog.flush(store.lane, store.slot, limit=1) == 1
+    assert {hit[2] for hit in backlog.hits(shared, since)} == {second.article_id}
+    assert await backlog.flush(store.lane, store.slot) == 1
+    assert backlog.hits(shared, since) == [] and backlog._by_key == {}
