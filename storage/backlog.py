@@ -21,7 +21,6 @@ written in the store transaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import sqlite3
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from storage.lane import SqliteLane
 from storage.models import ArticleRow, PendingBands, StorySketchBand
+from storage.periodic import Periodic
 from storage.sql import bind_processors, sqlite_many
 
 log = logging.getLogger("newswatch.storage")
@@ -99,7 +99,7 @@ class BandBacklog:
         self._by_key: dict[int, int | tuple[int, ...]] = {}
         self._arrived: dict[int, float] = {}  # monotonic times, oldest first
         self._packed: dict[int, str] = {}  # the keys as pending_bands holds them
-        self._task: asyncio.Task[None] | None = None
+        self._rounds: Periodic | None = None
         self._flushing = asyncio.Lock()  # one flush at a time: the background one or a drain
 
     def __len__(self) -> int:
@@ -255,27 +255,17 @@ class BandBacklog:
                 await asyncio.sleep(0)
 
     def start(self, lane: SqliteLane, slot: asyncio.Semaphore) -> None:
-        if self._task is None and self.defer:
-            self._task = asyncio.create_task(self._run(lane, slot), name="newswatch-bands")
-
-    async def _run(self, lane: SqliteLane, slot: asyncio.Semaphore) -> None:
-        while True:
-            await asyncio.sleep(CHECK_SECONDS)
-            if not self.due():
-                continue
-            try:
-                await self.flush(lane, slot)
-            except Exception as exc:  # the rows still wait; the next round tries again
-                log.warning("band flush failed, retrying in %gs: %r", CHECK_SECONDS, exc)
+        """Flush in the background whenever ``due`` (only when deferring)."""
+        if self.defer and self._rounds is None:
+            self._rounds = Periodic(
+                "band flush", partial(self.flush, lane, slot), CHECK_SECONDS, self.due
+            )
+            self._rounds.start()
 
     async def close(self, lane: SqliteLane, slot: asyncio.Semaphore) -> None:
         """Stop, then write everything still waiting, so a restart has nothing to redo."""
-        if self._task is None:
+        if self._rounds is None or not await self._rounds.stop():
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
         try:
             await self.drain(lane, slot)
         except Exception as exc:  # nothing is lost: the next start reads the rows back

@@ -10,12 +10,12 @@ so a checkpointer that falls behind cannot let the log grow without end.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.periodic import Periodic
 
 log = logging.getLogger("newswatch.storage")
 # Log pages a commit lets pass before checkpointing itself (4 KiB each: 400 MiB).
@@ -37,11 +37,11 @@ class Checkpointer:
     def __init__(self, engine: AsyncEngine, interval: float = INTERVAL) -> None:
         self.engine = engine
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        # commits are the backstop while rounds fail
+        self._rounds = Periodic("checkpoint", lambda: self.checkpoint(), interval)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="newswatch-checkpoint")
+        self._rounds.start()
 
     async def checkpoint(self) -> Checkpoint:
         """PASSIVE: copy what no reader still needs, without waiting for or blocking anyone."""
@@ -50,22 +50,10 @@ class Checkpointer:
             busy, log_pages, copied = tuple(result.one())
         return Checkpoint(bool(busy), int(log_pages), int(copied))
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.checkpoint()
-            except Exception as exc:  # the next round tries again; commits are the backstop
-                log.warning("checkpoint failed, retrying in %gs: %r", self.interval, exc)
-
     async def close(self) -> None:
         """Stop, then copy what is left, so the files on disk are complete without the log."""
-        if self._task is None:
+        if not await self._rounds.stop():
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
         try:
             await self.checkpoint()
         except Exception as exc:  # closing goes on: the next start replays the log

@@ -4,6 +4,7 @@ restart or a cut-short flush, and ends up in the index exactly as writing at onc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -70,34 +71,32 @@ class Store:
             return [tuple(row) for row in await session.execute(query)]
 
 
-async def open_store(path: Path) -> Store:
+@contextlib.asynccontextmanager
+async def open_store(path: Path) -> AsyncIterator[Store]:
     engine = create_engine(f"sqlite+aiosqlite:///{path}", background_checkpoints=True)
-    await upgrade(engine)
-    sessions = session_factory(engine)
-    async with sessions.begin() as session:
-        await sync_sources(session, "feed", {name: None for name in ("a", "b", "c")})
-    return Store(engine, sessions, SqliteLane(str(path), BACKSTOP_PAGES), asyncio.Semaphore(1))
+    lane = SqliteLane(str(path), BACKSTOP_PAGES)
+    try:
+        await upgrade(engine)
+        sessions = session_factory(engine)
+        async with sessions.begin() as session:
+            await sync_sources(session, "feed", {name: None for name in ("a", "b", "c")})
+        yield Store(engine, sessions, lane, asyncio.Semaphore(1))
+    finally:
+        await lane.close()
+        await engine.dispose()
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "deferred.db")
-    try:
+    async with open_store(tmp_path / "deferred.db") as opened:
         yield opened
-    finally:
-        await opened.lane.close()
-        await opened.engine.dispose()
 
 
 @pytest.fixture
 async def reference(tmp_path: Path) -> AsyncIterator[Store]:
     """The same schema, written the direct way: what the deferred store must end up as."""
-    opened = await open_store(tmp_path / "direct.db")
-    try:
+    async with open_store(tmp_path / "direct.db") as opened:
         yield opened
-    finally:
-        await opened.lane.close()
-        await opened.engine.dispose()
 
 
 WIRE = ["kharkiv/base", "kharkiv/synd", "odesa/base"]
@@ -261,12 +260,8 @@ async def test_the_daemon_runtime_flushes_in_the_background_and_on_close(
     finally:
         monkeypatch.setattr(backlog_module, "FLUSH_SECONDS", 3600.0)
         await runtime.close()
-    reopened = await open_store(database)
-    try:
+    async with open_store(database) as reopened:
         assert await reopened.count(PendingBands) == 0, "close wrote what was waiting"
-    finally:
-        await reopened.lane.close()
-        await reopened.engine.dispose()
 
 
 async def eventually(check: Callable[[], bool], within: float) -> bool:
