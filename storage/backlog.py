@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,22 +156,21 @@ class BandBacklog:
         self._staged(session).append(article_id)
 
     def _staged(self, session: AsyncSession) -> list[tuple[Indexed, str] | int]:
-        sync = session.sync_session
-        staged: list[tuple[Indexed, str] | int] | None = sync.info.get(_STAGED)
+        """What the session's transaction changes here, applied when it commits (by the
+        listeners below, registered once: a listener per session made SQLAlchemy's event
+        registry clean up after every session in the garbage collector's pauses)."""
+        info = session.sync_session.info
+        staged: _Staged | None = info.get(_STAGED)
         if staged is None:
-            staged = sync.info[_STAGED] = []
-            event.listen(sync, "after_commit", self._committed)
-            event.listen(sync, "after_rollback", _discard)
-        return staged
+            staged = info[_STAGED] = (self, [])
+        return staged[1]
 
-    def _committed(self, sync: Session) -> None:
-        staged: list[tuple[Indexed, str] | int] = sync.info[_STAGED]
-        for change in staged:
+    def _apply(self, changes: Sequence[tuple[Indexed, str] | int]) -> None:
+        for change in changes:
             if isinstance(change, int):
                 self._remove(change)
             else:
                 self._put(*change)
-        staged.clear()
 
     def _put(self, entry: Indexed, packed: str) -> None:
         self._remove(entry.article_id)
@@ -279,9 +278,23 @@ class BandBacklog:
         return total
 
 
-def _discard(sync: Session) -> None:
-    staged: list[Any] = sync.info[_STAGED]
-    staged.clear()
+_Staged = tuple[BandBacklog, list[tuple[Indexed, str] | int]]
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(sync: Session) -> None:
+    staged: _Staged | None = sync.info.get(_STAGED)
+    if staged:
+        backlog, changes = staged
+        backlog._apply(changes)
+        changes.clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _discarded(sync: Session) -> None:
+    staged: _Staged | None = sync.info.get(_STAGED)
+    if staged:
+        staged[1].clear()
 
 
 def _pending_sql(values: str) -> str:

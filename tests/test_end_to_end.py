@@ -7,10 +7,10 @@ import shutil
 import signal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from storage.engine import create_engine, session_factory
-from storage.models import AlertRow
+from storage.models import AlertRow, PendingBands, Story, StorySketchBand
 from tests.support import DATA, ROOT, DaemonProcess, Receiver, free_port, toml_str
 
 ARTICLE = DATA / "articles" / "army_vovchansk.txt"
@@ -127,3 +127,51 @@ async def test_default_settings_turn_a_dropped_article_into_an_alert_line(tmp_pa
     alert = json.loads(line)
     assert alert["rule"] == "Cross-border operations"
     assert alert["article"]["title"] == TITLE
+
+
+async def test_a_copy_dropped_after_a_crash_joins_the_story_whose_bands_were_waiting(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """On SQLite a new article's similarity keys wait up to 15 s before they reach the
+    lookup index; a daemon killed in between must still find the article after a restart,
+    or a syndicated copy would start a second story and alert again."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'newswatch.db'}"
+    settings = write_settings(tmp_path, database, receiver.url)
+    daemon = await DaemonProcess(settings).start()
+    try:
+        drop(tmp_path, "first.txt")
+        await daemon.wait_log(lambda line: "ingested" in line and "first.txt" in line)
+        await receiver.wait_for(1)
+    finally:
+        await daemon.stop(signal.SIGKILL)
+    assert await counts(database) == (1, 0, 1), "the crash came before the bands were written"
+
+    original = ARTICLE.read_text(encoding="utf-8").splitlines()
+    copy = [line for line in original if not line.startswith("Volunteers")]
+    copy[copy.index(TITLE)] = "Army digs a second trench line near Vovchansk"
+    (tmp_path / "drops" / "copy.txt.part").write_text("\n".join(copy), encoding="utf-8")
+    (tmp_path / "drops" / "copy.txt.part").rename(tmp_path / "drops" / "copy.txt")
+    daemon = await DaemonProcess(settings).start()
+    try:
+        line = await daemon.wait_log(lambda line: "ingested" in line and "copy.txt" in line)
+        assert "articles=1" in line and "alerts=0" in line, daemon.log()
+    finally:
+        code = await daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.log()
+    assert await counts(database) == (0, 2, 1), "stopping wrote what waited; one story"
+    assert {request.headers["webhook-id"] for request in receiver.requests} == {
+        receiver.requests[0].headers["webhook-id"]
+    }
+
+
+async def counts(database: str) -> tuple[int, int, int]:
+    """Articles waiting for their bands, articles in the band index, stories."""
+    engine = create_engine(database)
+    try:
+        async with session_factory(engine)() as session:
+            waiting = await session.scalar(select(func.count()).select_from(PendingBands))
+            banded = await session.scalar(select(func.count(distinct(StorySketchBand.article_id))))
+            stories = await session.scalar(select(func.count()).select_from(Story))
+    finally:
+        await engine.dispose()
+    return int(waiting or 0), int(banded or 0), int(stories or 0)
