@@ -304,7 +304,7 @@ async def test_an_article_listed_twice_under_a_key_is_found_once_and_forgotten_w
 ) -> None:
     backlog = BandBacklog(defer=True)
     await store.ingest("a", [article("kharkiv/base")], backlog)
-    [entry] = backlog._entries.values()
+    [entry] = backlog.waiting()
     async with store.sessions.begin() as session:
         doubled = entry._replace(keys=[*entry.keys, entry.keys[0]])
         await backlog.add(session, [doubled])
@@ -318,7 +318,7 @@ async def test_articles_sharing_a_key_stay_found_as_each_is_written(store: Store
     backlog = BandBacklog(defer=True)
     await store.ingest("a", [article("kharkiv/base")], backlog)
     await store.ingest("b", [article("kharkiv/synd")], backlog)
-    first, second = backlog._entries.values()
+    first, second = backlog.waiting()
     shared = set(first.keys) & set(second.keys)
     assert shared, "the syndicated copy shares keys with the original"
     since = first.published - timedelta(days=7)
