@@ -63,6 +63,8 @@ class Indexed(NamedTuple):
     sketch: bytes
 
 
+# story, keys, published, sketch, keys as pending_bands holds them, monotonic arrival time
+_Entry = tuple[int, tuple[int, ...], datetime, bytes, str, float]
 # (key, story, article, sketch, published): the shape of a band lookup's rows.
 BandHit = tuple[int, int, int, bytes, datetime]
 
@@ -93,15 +95,14 @@ class BandBacklog:
 
     def __init__(self, *, defer: bool) -> None:
         self.defer = defer
-        # article -> (story, keys, published, sketch): plain tuples of untracked values, which
-        # the garbage collector stops walking (a NamedTuple is walked for as long as it lives).
-        self._entries: dict[int, tuple[int, tuple[int, ...], datetime, bytes]] = {}
+        # article -> (story, keys, published, sketch, keys as stored, monotonic arrival), in
+        # arrival order: plain tuples of untracked values, which the garbage collector stops
+        # walking (a NamedTuple is walked for as long as it lives).
+        self._entries: dict[int, _Entry] = {}
         # key -> its article, or a tuple of them when near-duplicates share it. Plain ints and
         # tuples of ints: a list per key made ~170,000 more objects for the garbage collector
         # to walk, and its full collections paused the event loop for 140 ms.
         self._by_key: dict[int, int | tuple[int, ...]] = {}
-        self._arrived: dict[int, float] = {}  # monotonic times, oldest first
-        self._packed: dict[int, str] = {}  # the keys as pending_bands holds them
         self._rounds: Periodic | None = None
         self._flushing = asyncio.Lock()  # one flush at a time: the background one or a drain
 
@@ -132,7 +133,7 @@ class BandBacklog:
         for key in keys:
             owners = self._by_key.get(key, ())
             for article_id in (owners,) if isinstance(owners, int) else owners:
-                story_id, _, published, sketch = self._entries[article_id]
+                story_id, _, published, sketch, _, _ = self._entries[article_id]
                 if published >= since:
                     found.append((key, story_id, article_id, sketch, published))
         return found
@@ -141,7 +142,7 @@ class BandBacklog:
         """The articles in memory, oldest first."""
         return [
             Indexed(story, article_id, keys, published, sketch)
-            for article_id, (story, keys, published, sketch) in self._entries.items()
+            for article_id, (story, keys, published, sketch, _, _) in self._entries.items()
         ]
 
     async def add(self, session: AsyncSession, articles: Sequence[Indexed]) -> None:
@@ -186,8 +187,15 @@ class BandBacklog:
         article_id = entry.article_id
         self._remove(article_id)
         keys = tuple(dict.fromkeys(entry.keys))  # each key listed once
-        self._entries[article_id] = (entry.story_id, keys, entry.published, entry.sketch)
-        self._packed[article_id] = packed
+        arrived = time.monotonic()
+        self._entries[article_id] = (
+            entry.story_id,
+            keys,
+            entry.published,
+            entry.sketch,
+            packed,
+            arrived,
+        )
         by_key = self._by_key
         for key in keys:
             owners = by_key.get(key)
@@ -197,14 +205,11 @@ class BandBacklog:
                 by_key[key] = (
                     (owners, article_id) if isinstance(owners, int) else (*owners, article_id)
                 )
-        self._arrived[article_id] = time.monotonic()
 
     def _remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
-        del self._arrived[article_id]
-        del self._packed[article_id]
         by_key = self._by_key
         for key in entry[1]:
             owners = by_key.get(key)
@@ -221,10 +226,10 @@ class BandBacklog:
 
     def due(self, now: float | None = None) -> bool:
         """Enough waits for a flush to pay, or the oldest has waited long enough."""
-        oldest = next(iter(self._arrived.values()), None)
+        oldest = next(iter(self._entries.values()), None)
         if oldest is None:
             return False
-        waited = (time.monotonic() if now is None else now) - oldest
+        waited = (time.monotonic() if now is None else now) - oldest[5]
         return len(self._entries) >= FLUSH_ARTICLES or waited >= FLUSH_SECONDS
 
     async def flush(
@@ -252,8 +257,12 @@ class BandBacklog:
             await lane.transaction(_clear_pending)
         # Only what was read leaves the memory: an article re-indexed meanwhile has a new row,
         # which the clearing kept (its keys differ) and memory still holds.
-        await self._forget(a for a, keys in waiting if self._packed.get(a) == keys)
+        await self._forget(a for a, keys in waiting if self._stored_keys(a) == keys)
         return len(waiting)
+
+    def _stored_keys(self, article_id: int) -> str | None:
+        entry = self._entries.get(article_id)
+        return entry[4] if entry is not None else None
 
     async def _forget(self, article_ids: Iterable[int]) -> None:
         """Drop entries from memory, giving the event loop a turn now and then: a flush's

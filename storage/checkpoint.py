@@ -36,7 +36,6 @@ class Checkpoint:
 class Checkpointer:
     def __init__(self, engine: AsyncEngine, interval: float = INTERVAL) -> None:
         self.engine = engine
-        self.interval = interval
         # commits are the backstop while rounds fail
         self._rounds = Periodic("checkpoint", lambda: self.checkpoint(), interval)
 

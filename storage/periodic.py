@@ -25,10 +25,6 @@ class Periodic:
         self.due = due
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None
-
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"newswatch-{self.name}")

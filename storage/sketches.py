@@ -135,16 +135,11 @@ async def index_articles(
     if backlog is not None and backlog.defer:
         await backlog.add(session, articles)
     else:
-        await add_bands_many(
-            session, [(a.story_id, a.article_id, a.keys, a.published) for a in articles]
-        )
+        await add_bands_many(session, articles)
 
 
-async def add_bands_many(
-    session: AsyncSession, articles: Sequence[tuple[int, int, Sequence[int], datetime]]
-) -> None:
-    """Index new articles, given as (story_id, article_id, keys, published), in this
-    transaction.
+async def add_bands_many(session: AsyncSession, articles: Sequence[Indexed]) -> None:
+    """Index new articles in this transaction.
 
     An article has some 67 band rows, so this is the most-written table by far. The rows go
     to the driver as plain tuples: SQLAlchemy's per-row parameter processing cost more than
@@ -158,7 +153,7 @@ async def add_bands_many(
     dialect = connection.dialect
     [stamp] = bind_processors(dialect, StorySketchBand, ["published"])
     rows: list[tuple[int, object, int, int]] = []
-    for story_id, article_id, keys, published in articles:
+    for story_id, article_id, keys, published, _ in articles:
         when = stamp(published) if stamp else published
         rows.extend((key, when, article_id, story_id) for key in dict.fromkeys(keys))
     if dialect.name == "sqlite":

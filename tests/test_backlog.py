@@ -248,8 +248,8 @@ async def test_the_daemon_runtime_flushes_in_the_background_and_on_close(
         encoding="utf-8",
     )
     runtime = await Runtime.open(load_settings(path, env={}), defer_bands=True)
-    assert runtime.bands is not None
-    store = Store(runtime.engine, runtime.sessions, runtime.lane, runtime.write_slot)  # type: ignore[arg-type]
+    assert runtime.bands is not None and runtime.lane is not None
+    store = Store(runtime.engine, runtime.sessions, runtime.lane, runtime.write_slot)
     try:
         await store.ingest("a", [article("kharkiv/base")], runtime.bands)
         assert await store.count(PendingBands) == 1
