@@ -50,6 +50,7 @@ CHECK_SECONDS = 1.0
 ROWS_PER_RANGE = 16_000
 ROWS_PER_STATEMENT = 500
 FORGET_STEP = 250
+SHARDS = 256  # a power of two: a key's shard is its low bits
 _STAGED = "newswatch.pending_bands"
 
 
@@ -99,10 +100,15 @@ class BandBacklog:
         # arrival order: plain tuples of untracked values, which the garbage collector stops
         # walking (a NamedTuple is walked for as long as it lives).
         self._entries: dict[int, _Entry] = {}
-        # key -> its article, or a tuple of them when near-duplicates share it. Plain ints and
-        # tuples of ints: a list per key made ~170,000 more objects for the garbage collector
-        # to walk, and its full collections paused the event loop for 140 ms.
-        self._by_key: dict[int, int | tuple[int, ...]] = {}
+        # key -> its one article, and key -> the articles sharing it (near-duplicates), each
+        # split over SHARDS dicts by the key's low bits. With 10,000 articles waiting there
+        # are 700,000 keys: as one dict, growing it copied them all in one go (a 55-80 ms
+        # stall of the event loop, every 20 s of a first poll), and while a tuple value made
+        # it tracked every full collection walked it whole (up to 48 ms). Shards of a few
+        # thousand keys grow in microseconds, and ``_single`` holds only ints, so the
+        # garbage collector never tracks it.
+        self._single: list[dict[int, int]] = [{} for _ in range(SHARDS)]
+        self._shared: list[dict[int, tuple[int, ...]]] = [{} for _ in range(SHARDS)]
         self._rounds: Periodic | None = None
         self._flushing = asyncio.Lock()  # one flush at a time: the background one or a drain
 
@@ -130,9 +136,10 @@ class BandBacklog:
     def hits(self, keys: Iterable[int], since: datetime) -> list[BandHit]:
         """Band-lookup rows for waiting articles published at or after ``since``."""
         found: list[BandHit] = []
+        single, shared, mask = self._single, self._shared, SHARDS - 1
         for key in keys:
-            owners = self._by_key.get(key, ())
-            for article_id in (owners,) if isinstance(owners, int) else owners:
+            owner = single[key & mask].get(key)
+            for article_id in shared[key & mask].get(key, ()) if owner is None else (owner,):
                 story_id, _, published, sketch, _, _ = self._entries[article_id]
                 if published >= since:
                     found.append((key, story_id, article_id, sketch, published))
@@ -196,33 +203,34 @@ class BandBacklog:
             packed,
             arrived,
         )
-        by_key = self._by_key
+        mask = SHARDS - 1
         for key in keys:
-            owners = by_key.get(key)
-            if owners is None:
-                by_key[key] = article_id
+            single, shared = self._single[key & mask], self._shared[key & mask]
+            owner = single.pop(key, None)
+            if owner is not None:
+                shared[key] = (owner, article_id)
+            elif (owners := shared.get(key)) is not None:
+                shared[key] = (*owners, article_id)
             else:
-                by_key[key] = (
-                    (owners, article_id) if isinstance(owners, int) else (*owners, article_id)
-                )
+                single[key] = article_id
 
     def _remove(self, article_id: int) -> None:
         entry = self._entries.pop(article_id, None)
         if entry is None:
             return
-        by_key = self._by_key
+        mask = SHARDS - 1
         for key in entry[1]:
-            owners = by_key.get(key)
-            if owners == article_id:
-                del by_key[key]
-            elif isinstance(owners, tuple):
+            single, shared = self._single[key & mask], self._shared[key & mask]
+            if single.get(key) == article_id:
+                del single[key]
+            elif (owners := shared.get(key)) is not None:
                 left = tuple(owner for owner in owners if owner != article_id)
                 if len(left) > 1:
-                    by_key[key] = left
-                elif left:
-                    by_key[key] = left[0]
+                    shared[key] = left
                 else:
-                    del by_key[key]
+                    del shared[key]
+                    if left:
+                        single[key] = left[0]
 
     def due(self, now: float | None = None) -> bool:
         """Enough waits for a flush to pay, or the oldest has waited long enough."""
