@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ArticleRow, Story, utcnow
+from storage.models import ArticleRow, Story, StorySketchBand, utcnow
 from storage.sql import insert_ignore
 from storage.types import Article
 
@@ -189,9 +189,12 @@ async def touch_stories(session: AsyncSession, added: dict[int, int]) -> None:
 
 
 async def prune_articles(session: AsyncSession, before: datetime) -> int:
-    """Delete articles stored before ``before``; their sketch bands go with them (cascade).
+    """Delete articles stored before ``before``, their sketch bands first (the band table has
+    no foreign keys to cascade by; see ``StorySketchBand``).
 
     Stories and alerts stay: the alert history keeps its payload, which holds what was sent.
     """
+    old = select(ArticleRow.id).where(ArticleRow.created_at < before)
+    await session.execute(delete(StorySketchBand).where(StorySketchBand.article_id.in_(old)))
     result = await session.execute(delete(ArticleRow).where(ArticleRow.created_at < before))
     return int(getattr(result, "rowcount", 0) or 0)

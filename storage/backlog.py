@@ -384,8 +384,17 @@ def _write_range(first: int, stop: int, connection: sqlite3.Connection) -> None:
 
 
 def _clear_pending(connection: sqlite3.Connection) -> None:
-    """Delete exactly the rows that were written: same article, same keys."""
+    """Delete exactly the rows that were written: same article, same keys. An article that
+    retention deleted while the flush ran (between two ranges) had its bands deleted before
+    some were written: the band table has no foreign key to refuse them, so they go here."""
     connection.execute(
         f"DELETE FROM {_PENDING} WHERE EXISTS (SELECT 1 FROM {_TAKEN} AS t "
         f"WHERE t.article_id = {_PENDING}.article_id AND t.keys = {_PENDING}.keys)"
+    )
+    gone = connection.execute(
+        f"SELECT article_id FROM {_TAKEN} WHERE article_id NOT IN "
+        f"(SELECT id FROM {ArticleRow.__tablename__})"
+    ).fetchall()
+    connection.executemany(
+        f"DELETE FROM {StorySketchBand.__tablename__} WHERE article_id = ?", gone
     )

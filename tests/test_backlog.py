@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +22,7 @@ from daemon.ingest import IngestResult, Pipeline, ingest_articles
 from daemon.runtime import Runtime
 from daemon.settings import load_settings
 from storage import backlog as backlog_module
-from storage.articles import NewArticle, create_story, insert_articles
+from storage.articles import NewArticle, create_story, insert_articles, prune_articles
 from storage.backlog import BandBacklog, Indexed
 from storage.checkpoint import BACKSTOP_PAGES
 from storage.engine import create_engine, session_factory
@@ -342,3 +342,33 @@ async def test_the_key_index_stays_out_of_the_garbage_collectors_sight(store: St
     first, second = backlog.waiting()
     assert set(first.keys) & set(second.keys), "near-duplicates share keys"
     assert not any(gc.is_tracked(shard) for shard in backlog._single)
+
+
+async def test_an_article_pruned_while_its_bands_are_flushed_leaves_none_behind(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention may delete articles between two of a flush's ranges; the band table has no
+    foreign key that would refuse the ranges written after, so the flush removes them."""
+    backlog = BandBacklog(defer=True)
+    for source, name in zip("abc", WIRE, strict=True):
+        await store.ingest(source, [article(name)], backlog)
+    sessions = store.sessions
+
+    class PruningSlot(asyncio.Semaphore):
+        """The write slot, with retention taking its turn after the first range."""
+
+        turns = 0
+
+        async def acquire(self) -> Literal[True]:
+            self.turns += 1
+            if self.turns == 3:  # the read of pending_bands, the first range: then this
+                async with sessions.begin() as session:
+                    assert await prune_articles(session, datetime.now(UTC) + timedelta(1)) == 3
+            return await super().acquire()
+
+    monkeypatch.setattr(backlog_module, "ROWS_PER_RANGE", 40)
+    slot = PruningSlot(1)
+    assert await backlog.flush(store.lane, slot) == 3
+    assert slot.turns > 4, "ranges were written after the prune"
+    assert await store.count(StorySketchBand) == 0
+    assert await store.count(PendingBands) == 0

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, inspect, select, text
 from storage.articles import NewArticle, create_story, insert_articles
 from storage.engine import create_engine, session_factory
 from storage.migrate import alembic_config, upgrade
-from storage.models import Base, Source, StorySketchBand
+from storage.models import Base, Source, StorySketchBand, UTCDateTime
 from storage.sources import sync_sources
 from storage.types import Article
 
@@ -82,3 +82,67 @@ async def test_sketch_bands_survive_the_move_to_their_lookup_index(database_url:
     assert [tuple(row) for row in rows] == [
         (key, article, story, published) for key in (-5, 11, 2**62)
     ]
+
+
+async def _band_times(session: Any) -> list[Any]:
+    query = text("SELECT published FROM story_sketch_bands ORDER BY band_key")
+    return list((await session.execute(query)).scalars())
+
+
+async def test_band_times_keep_their_microseconds_as_integers_and_back(database_url: str) -> None:
+    """0007 turns band times into integers in SQL (each backend its own way) and its
+    downgrade turns them back: a lost or shifted fraction would misorder the lookup's
+    most recent articles."""
+    engine = create_engine(database_url)
+    times = [
+        datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+        datetime(2026, 3, 2, 12, 0, 0, 7, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 11, 30, 23, 59, 59, 123_456, tzinfo=UTC),
+    ]
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(
+                _upgrade_to, ["0002_feeds", "0003_delivery", "0006_pending_bands"]
+            )
+        async with session_factory(engine).begin() as session:
+            await sync_sources(session, "feed", {"wire": None})
+            story = await create_story(session, "Ferry")
+            source = (await session.execute(select(Source.id))).scalar_one()
+            new = NewArticle(source, story, "k", None, None, b"", Article(title="Ferry"))
+            article = (await insert_articles(session, [new]))[(source, "k")]
+            await session.execute(
+                text(
+                    "INSERT INTO story_sketch_bands (band_key, article_id, story_id, published)"
+                    " VALUES (:key, :article, :story, :published)"
+                ),
+                [
+                    {"key": key, "article": article, "story": story, "published": when}
+                    for key, when in enumerate(times)
+                ],
+            )
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            read = (
+                await session.execute(
+                    select(StorySketchBand.published).order_by(StorySketchBand.band_key)
+                )
+            ).scalars()
+            assert list(read) == times
+            stored = await _band_times(session)
+        assert all(isinstance(value, int) for value in stored), stored
+        async with engine.begin() as connection:
+            await connection.run_sync(
+                lambda c: command.downgrade(alembic_config(c), "0007_band_integers-1")
+            )
+        async with session_factory(engine)() as session:
+            back = await _band_times(session)
+    finally:
+        await engine.dispose()
+    as_times = [UTCDateTime().process_result_value(_parsed(value), None) for value in back]  # type: ignore[arg-type]
+    assert as_times == times
+
+
+def _parsed(value: Any) -> datetime:
+    """SQLite hands the downgraded text back as it is; PostgreSQL a datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
