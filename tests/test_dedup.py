@@ -216,6 +216,15 @@ async def test_a_hot_key_returns_only_the_most_recent_entries() -> None:
     assert len(await index.candidates([42], T0 + timedelta(minutes=95))) == 5
 
 
+async def test_a_hot_key_keeps_the_most_recent_when_articles_arrive_out_of_order() -> None:
+    index = MemorySketchIndex(per_key_limit=3)
+    s = sketch("Live updates", "")
+    for n in (5, 1, 9, 3, 7, 2, 8):  # published minutes, in arrival order
+        await index.add(n, n, [42], s, T0 + timedelta(minutes=n))
+    found = await index.candidates([42], T0)
+    assert sorted(c.article_id for c in found) == [7, 8, 9]
+
+
 async def test_prune_forgets_old_articles_and_their_keys() -> None:
     index = MemorySketchIndex()
     a, b = ARTICLES["cluj/base"], ARTICLES["cluj/synd"]
