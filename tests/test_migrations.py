@@ -9,6 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.articles import NewArticle, create_story, insert_articles
 from storage.engine import create_engine, session_factory
@@ -42,6 +43,28 @@ def _upgrade_to(connection: Connection, revisions: list[str]) -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
+async def _article_with_bands(engine: AsyncEngine, bands: dict[int, datetime]) -> tuple[int, int]:
+    """An article and its band rows (key: published), written in SQL any older schema takes;
+    returns (article, story)."""
+    async with session_factory(engine).begin() as session:
+        await sync_sources(session, "feed", {"wire": None})
+        story = await create_story(session, "Ferry")
+        source = (await session.execute(select(Source.id))).scalar_one()
+        new = NewArticle(source, story, "k", None, None, b"", Article(title="Ferry"))
+        article = (await insert_articles(session, [new]))[(source, "k")]
+        await session.execute(
+            text(
+                "INSERT INTO story_sketch_bands (band_key, article_id, story_id, published)"
+                " VALUES (:key, :article, :story, :published)"
+            ),
+            [
+                {"key": key, "article": article, "story": story, "published": when}
+                for key, when in bands.items()
+            ],
+        )
+    return article, story
+
+
 async def test_sketch_bands_survive_the_move_to_their_lookup_index(database_url: str) -> None:
     engine = create_engine(database_url)
     before = ["0002_feeds", "0003_delivery", "0004_stories"]  # every head but the move
@@ -49,22 +72,9 @@ async def test_sketch_bands_survive_the_move_to_their_lookup_index(database_url:
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade_to, before)
-        async with session_factory(engine).begin() as session:
-            await sync_sources(session, "feed", {"wire": None})
-            story = await create_story(session, "Ferry")
-            source = (await session.execute(select(Source.id))).scalar_one()
-            new = NewArticle(source, story, "k", None, None, b"", Article(title="Ferry"))
-            article = (await insert_articles(session, [new]))[(source, "k")]
-            await session.execute(
-                text(
-                    "INSERT INTO story_sketch_bands (band_key, article_id, story_id, published)"
-                    " VALUES (:key, :article, :story, :published)"
-                ),
-                [
-                    {"key": key, "article": article, "story": story, "published": published}
-                    for key in (-5, 11, 2**62)
-                ],
-            )
+        article, story = await _article_with_bands(
+            engine, {key: published for key in (-5, 11, 2**62)}
+        )
         await upgrade(engine)
         async with session_factory(engine)() as session:
             rows = (
@@ -105,22 +115,7 @@ async def test_band_times_keep_their_microseconds_as_integers_and_back(database_
             await connection.run_sync(
                 _upgrade_to, ["0002_feeds", "0003_delivery", "0006_pending_bands"]
             )
-        async with session_factory(engine).begin() as session:
-            await sync_sources(session, "feed", {"wire": None})
-            story = await create_story(session, "Ferry")
-            source = (await session.execute(select(Source.id))).scalar_one()
-            new = NewArticle(source, story, "k", None, None, b"", Article(title="Ferry"))
-            article = (await insert_articles(session, [new]))[(source, "k")]
-            await session.execute(
-                text(
-                    "INSERT INTO story_sketch_bands (band_key, article_id, story_id, published)"
-                    " VALUES (:key, :article, :story, :published)"
-                ),
-                [
-                    {"key": key, "article": article, "story": story, "published": when}
-                    for key, when in enumerate(times)
-                ],
-            )
+        await _article_with_bands(engine, dict(enumerate(times)))
         await upgrade(engine)
         async with session_factory(engine)() as session:
             read = (
