@@ -391,10 +391,7 @@ def _clear_pending(connection: sqlite3.Connection) -> None:
         f"DELETE FROM {_PENDING} WHERE EXISTS (SELECT 1 FROM {_TAKEN} AS t "
         f"WHERE t.article_id = {_PENDING}.article_id AND t.keys = {_PENDING}.keys)"
     )
-    gone = connection.execute(
-        f"SELECT article_id FROM {_TAKEN} WHERE article_id NOT IN "
-        f"(SELECT id FROM {ArticleRow.__tablename__})"
-    ).fetchall()
-    connection.executemany(
-        f"DELETE FROM {StorySketchBand.__tablename__} WHERE article_id = ?", gone
+    connection.execute(
+        f"DELETE FROM {StorySketchBand.__tablename__} WHERE article_id IN (SELECT article_id "
+        f"FROM {_TAKEN} WHERE article_id NOT IN (SELECT id FROM {ArticleRow.__tablename__}))"
     )

@@ -9,12 +9,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.articles import NewArticle, create_story, insert_articles
 from storage.engine import create_engine, session_factory
 from storage.migrate import alembic_config, upgrade
-from storage.models import Base, Source, StorySketchBand, UTCDateTime
+from storage.models import Base, Source, StorySketchBand
 from storage.sources import sync_sources
 from storage.types import Article
 
@@ -94,7 +94,7 @@ async def test_sketch_bands_survive_the_move_to_their_lookup_index(database_url:
     ]
 
 
-async def _band_times(session: Any) -> list[Any]:
+async def _band_times(session: AsyncSession) -> list[Any]:
     query = text("SELECT published FROM story_sketch_bands ORDER BY band_key")
     return list((await session.execute(query)).scalars())
 
@@ -134,10 +134,12 @@ async def test_band_times_keep_their_microseconds_as_integers_and_back(database_
             back = await _band_times(session)
     finally:
         await engine.dispose()
-    as_times = [UTCDateTime().process_result_value(_parsed(value), None) for value in back]  # type: ignore[arg-type]
-    assert as_times == times
+    assert [_parsed(value) for value in back] == times
 
 
-def _parsed(value: Any) -> datetime:
-    """SQLite hands the downgraded text back as it is; PostgreSQL a datetime."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+def _parsed(value: str | datetime) -> datetime:
+    """SQLite hands the downgraded text back as it is (UTC, no offset); PostgreSQL an aware
+    datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC)
