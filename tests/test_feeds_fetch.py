@@ -199,6 +199,26 @@ async def test_connection_refused_is_a_fetch_error(fetcher: Fetcher) -> None:
         await fetcher.fetch("http://127.0.0.1:9/feed")
 
 
+async def test_an_unreadable_address_is_a_fetch_error_naming_it(fetcher: Fetcher) -> None:
+    with pytest.raises(FetchError, match=r"not a valid address 'http://\[::1/feed'"):
+        await fetcher.fetch("http://[::1/feed")
+
+
+async def test_parsed_addresses_are_kept_only_up_to_the_cap(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("daemon.feeds.fetch.ADDRESSES", 3)
+    for n in range(8):
+        server.routes[f"/p{n}"] = document(RSS)
+    client = Fetcher(Limits(per_host_delay=0.0))
+    try:
+        for n in range(8):
+            assert (await client.fetch(server.url(f"/p{n}"))).status == 200
+        assert 1 <= len(client._addresses) <= 3
+    finally:
+        await client.close()
+
+
 async def test_per_host_limit_and_delay_hold_on_the_wire(server: FeedServer) -> None:
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(0.2)
