@@ -105,6 +105,29 @@ async def test_feeds_stored_together_and_a_failing_one_is_retried_alone(
     assert seen == {"north": 1, "south": 1}
 
 
+async def test_a_group_is_written_once_as_many_feeds_wait_as_could_come(
+    db: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two one-article feeds are far from GROUP_ITEMS; with ``ready_at=2`` they are a whole
+    group, written without waiting out the gathering time (an hour here)."""
+    monkeypatch.setattr("daemon.feeds.writer.GATHER_SECONDS", 3600.0)
+    urls = {"north": "http://127.0.0.1:9/north", "south": "http://127.0.0.1:9/south"}
+    async with db.begin() as session:
+        ids = await sync_feeds(session, urls)
+        await session.execute(update(Source).values(lease_owner="test"))
+    writer = StoreWriter(
+        db, lambda: Pipeline(Matcher([])), owner="test", slots=asyncio.Semaphore(1), ready_at=2
+    )
+    north, south = await asyncio.wait_for(
+        asyncio.gather(
+            store(writer, "north", ids["north"], report(1, "north")),
+            store(writer, "south", ids["south"], report(3, "south")),
+        ),
+        timeout=30,
+    )
+    assert (north.new, south.new) == (1, 1)
+
+
 async def test_a_result_is_written_only_by_the_poller_still_holding_the_lease(
     db: async_sessionmaker[AsyncSession],
 ) -> None:

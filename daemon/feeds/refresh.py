@@ -45,6 +45,9 @@ THROTTLED = frozenset({429, 503})
 # full garbage collection walks all of them, pausing the event loop. The cap keeps both parser
 # workers and several store groups supplied.
 PARSE_AHEAD = 48
+# Feeds waiting to be stored that make a group without more waiting: half the parse-ahead, so
+# the other half go on parsing while the group is written.
+STORE_READY_AT = PARSE_AHEAD // 2
 
 
 @dataclass(slots=True)
@@ -93,7 +96,9 @@ class Refresher:
         self.clock = clock
         self.rand = rand
         self.backoff = Backoff(polling.error_backoff, polling.error_backoff_cap)
-        self.writer = StoreWriter(sessions, pipeline, owner=owner, slots=store_slots, rand=rand)
+        self.writer = StoreWriter(
+            sessions, pipeline, owner=owner, slots=store_slots, rand=rand, ready_at=STORE_READY_AT
+        )
         self.ahead = asyncio.Semaphore(PARSE_AHEAD)
         # Per feed, digests of the entries its last stored poll listed (see parse_feed_job).
         self.seen: dict[int, bytes] = {}

@@ -51,12 +51,18 @@ class StoreWriter:
         owner: str,
         slots: asyncio.Semaphore,
         rand: Callable[[], float] = random.random,
+        ready_at: int | None = None,
     ) -> None:
+        """``ready_at``: a group is also complete once this many feeds wait in it. A caller
+        that lets only so many feeds parse or wait here at once knows a group of small feeds
+        can never reach GROUP_ITEMS: without it, each such group would wait out
+        GATHER_SECONDS while parsing stood still."""
         self.sessions = sessions
         self.pipeline = pipeline
         self.owner = owner
         self.slots = slots
         self.rand = rand
+        self.ready_at = ready_at
         self._queue: list[_Submission] = []
         self._full = asyncio.Event()  # a whole group is waiting
         self._task: asyncio.Task[None] | None = None
@@ -72,7 +78,7 @@ class StoreWriter:
         withdraws the feed unless its group is already being written."""
         done: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         self._queue.append(_Submission(name, source_id, items, state, done, _weight(items)))
-        if self._queued() >= GROUP_ITEMS:
+        if self._ready():
             self._full.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="newswatch-store")
@@ -85,7 +91,7 @@ class StoreWriter:
 
     async def _run(self) -> None:
         while self._queue:
-            if self._queued() < GROUP_ITEMS:
+            if not self._ready():
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), GATHER_SECONDS)
@@ -95,6 +101,13 @@ class StoreWriter:
 
     def _queued(self) -> int:
         return sum(submission.weight for submission in self._queue)
+
+    def _ready(self) -> bool:
+        """A whole group waits: by its size, or by how many feeds could be waiting at all."""
+        ready_at = self.ready_at
+        return self._queued() >= GROUP_ITEMS or (
+            ready_at is not None and len(self._queue) >= ready_at
+        )
 
     def _next_group(self) -> list[_Submission]:
         group: list[_Submission] = []
