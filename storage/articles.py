@@ -128,17 +128,20 @@ async def create_stories(session: AsyncSession, stories: Sequence[tuple[str, int
 
     One multi-row INSERT per chunk: both databases number its rows in VALUES order, so the
     returned ids, sorted, line up with the input (per-row RETURNING would cost a round trip
-    per story).
+    per story). The rows go as executemany parameters, which SQLAlchemy renders into that
+    one statement from a cached single-row one; ``.values(rows)`` compiled every chunk anew,
+    at 45 µs a story. (``sort_by_parameter_order`` would do it a row at a time on SQLite.)
     """
     now = utcnow()
     table = cast(Table, Story.__table__)
+    stmt = insert(table).returning(table.c.id)
     ids: list[int] = []
     for start in range(0, len(stories), ROWS_PER_STATEMENT):
         rows = [
             {"title": title, "created_at": now, "updated_at": now, "article_count": count}
             for title, count in stories[start : start + ROWS_PER_STATEMENT]
         ]
-        result = await session.execute(insert(table).values(rows).returning(table.c.id))
+        result = await session.execute(stmt, rows)
         ids.extend(sorted(int(story_id) for story_id in result.scalars()))
     return ids
 

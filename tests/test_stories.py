@@ -16,7 +16,7 @@ from daemon import dedup
 from daemon.dedup import Kind, MemorySketchIndex, StoryDecider
 from daemon.ingest import IngestResult, Pipeline, ingest_articles, ingest_many, item_key
 from daemon.parse import parse_feed
-from storage.articles import prune_articles
+from storage.articles import create_stories, create_story, prune_articles
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import AlertRow, ArticleRow, Source, Story, StorySketchBand
@@ -240,3 +240,19 @@ async def test_several_sources_in_one_transaction_group_and_alert_as_if_stored_o
     async with db() as session:
         sizes = sorted((await session.execute(select(Story.article_count))).scalars())
     assert sizes == [1, 1, 3]
+
+
+async def test_stories_created_together_get_ids_in_the_order_they_were_asked_for(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """More stories than one statement takes: each id must belong to the title asked for at
+    its place, or articles would join the wrong stories."""
+    wanted = [(f"Ferry report {n}", n % 7 + 1) for n in range(450)]
+    async with db.begin() as session:
+        await create_story(session, "an older story")
+        ids = await create_stories(session, wanted)
+    assert len(ids) == len(set(ids)) == len(wanted)
+    async with db() as session:
+        found = await session.execute(select(Story.id, Story.title, Story.article_count))
+        stored = {story_id: (title, count) for story_id, title, count in found}
+    assert [stored[story_id] for story_id in ids] == wanted
