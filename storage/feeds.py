@@ -17,7 +17,6 @@ from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, String, Table, Update, bindparam, func, select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,8 @@ from sqlalchemy.sql.operators import custom_op
 from storage.leases import lease_columns, lease_free
 from storage.models import Source, utcnow
 from storage.sql import (
+    SQLITE,
+    SqliteStatement,
     bind_processors,
     dialect,
     insert_ignore,
@@ -37,8 +38,6 @@ from storage.sql import (
 )
 
 FEED = "feed"
-# Statements sent to a SQLite DBAPI connection directly are compiled for this dialect.
-SQLITE = sqlite.dialect()
 # Deadlock and serialization failure: the transaction lost a race and may simply run again.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
@@ -176,22 +175,7 @@ def _due(now: Any, limit: Any, *, by_time: bool = False) -> Select[int]:
     )
 
 
-class _Driver:
-    """A statement compiled once for SQLite and sent to a DBAPI connection as it is: claims,
-    results and releases run several times a second at thousands of feeds."""
-
-    def __init__(self, statement: Any, *names: str) -> None:
-        compiled = statement.compile(dialect=SQLITE)
-        self.sql = compiled.string
-        self._fixed = compiled.construct_params(dict.fromkeys(names))
-        self._order = compiled.positiontup or []
-
-    def params(self, **values: Any) -> list[Any]:
-        given = {**self._fixed, **values}
-        return [given[name] for name in self._order]
-
-
-def _sqlite_claim() -> tuple[_Driver, _Driver]:
+def _sqlite_claim() -> tuple[SqliteStatement, SqliteStatement]:
     """SQLite: the due feeds' state as one JSON row, then one UPDATE leasing them by id.
 
     A claim's rows returned one by one (``UPDATE … RETURNING``) each cost a GIL handoff
@@ -209,7 +193,7 @@ def _sqlite_claim() -> tuple[_Driver, _Driver]:
         .where(table.c.id.in_(select(leased.c.value)))
         .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
     )
-    return _Driver(states, "now", "limit"), _Driver(lease, "ids", "owner", "until")
+    return SqliteStatement(states, "now", "limit"), SqliteStatement(lease, "ids", "owner", "until")
 
 
 def _release() -> Update:
@@ -221,7 +205,7 @@ def _release() -> Update:
 
 
 _STATES, _LEASE = _sqlite_claim()
-_RELEASE = _Driver(_release(), "owner")
+_RELEASE = SqliteStatement(_release(), "owner")
 _STAMP = row_converter(bind_processors(SQLITE, Source, ("next_poll_at", "lease_until")))
 
 

@@ -16,10 +16,18 @@ from daemon import dedup
 from daemon.dedup import Kind, MemorySketchIndex, StoryDecider
 from daemon.ingest import IngestResult, Pipeline, ingest_articles, ingest_many, item_key
 from daemon.parse import parse_feed
-from storage.articles import create_stories, create_story, prune_articles
+from storage.articles import (
+    NewArticle,
+    create_stories,
+    create_story,
+    insert_articles,
+    prune_articles,
+)
+from storage.backlog import Indexed
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import AlertRow, ArticleRow, Source, Story, StorySketchBand
+from storage.sketches import band_candidates, index_articles
 from storage.sources import sync_sources
 from storage.types import Article
 from tests.support import DATA, SHARED
@@ -256,3 +264,38 @@ async def test_stories_created_together_get_ids_in_the_order_they_were_asked_for
         found = await session.execute(select(Story.id, Story.title, Story.article_count))
         stored = {story_id: (title, count) for story_id, title, count in found}
     assert [stored[story_id] for story_id in ids] == wanted
+
+
+async def test_band_lookups_find_keys_across_the_signed_range_inside_the_window(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """Keys are signed 64-bit: the extremes must survive the trip to the database and back,
+    the window must leave older articles out, and the per-key limit keeps the newest."""
+    top, bottom = 2**63 - 1, -(2**63)
+    since = datetime(2026, 3, 2, tzinfo=UTC)
+    plan = {  # item: (keys, published)
+        "newer": ([top], since + timedelta(hours=2)),
+        "older": ([top], since + timedelta(hours=1)),
+        "lowest": ([bottom, 5], since),
+        "before": ([5], since - timedelta(microseconds=1)),
+    }
+    sid = await source_id(db, "a")
+    async with db.begin() as session:
+        story = await create_story(session, "Keys at the edges")
+        rows = [NewArticle(sid, story, n, None, None, b"s", Article(title=n)) for n in plan]
+        ids = await insert_articles(session, rows)
+        indexed = [Indexed(story, ids[(sid, n)], keys, at, b"s") for n, (keys, at) in plan.items()]
+        await index_articles(session, indexed)
+    by_id = {ids[(sid, item)]: item for item in plan}
+    async with db() as session:
+        found = await band_candidates(session, [top, bottom, 5, 99], since)
+        newest = await band_candidates(session, [top], since, per_key=1)
+    assert {by_id[row.article_id]: row.keys for row in found} == {
+        "newer": {top},
+        "older": {top},
+        "lowest": {bottom, 5},
+    }
+    assert {by_id[row.article_id]: row.published for row in found} == {
+        item: plan[item][1] for item in ("newer", "older", "lowest")
+    }
+    assert [by_id[row.article_id] for row in newest] == ["newer"]
