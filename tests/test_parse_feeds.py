@@ -94,6 +94,28 @@ def test_entry_categories_authors_and_summary_html() -> None:
     assert entry.body == ["A drone hit a substation overnight.", "Repairs will take two days."]
 
 
+def test_markup_that_is_not_text_never_reaches_an_entry() -> None:
+    """Entry HTML is read into text by our own walker, not cleaned by feedparser first: code,
+    styles, embedded programs, comments and frames in a summary, its content or its title
+    must leave only the words a reader sees."""
+    xml = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Desk</title>
+<item><title type="html">Ferry &lt;script&gt;steal()&lt;/script&gt;returns</title>
+<guid>desk-2</guid>
+<description>&lt;p onclick="steal()"&gt;The ferry is back.&lt;/p&gt;</description>
+<content:encoded><![CDATA[<p onmouseover="steal()">The ferry is back on the river.</p>
+<style>p { color: red }</style><script>steal()</script><!-- a comment -->
+<applet code="Steal.class">Your browser needs Java</applet>
+<iframe src="https://ads.example/">framed</iframe><noscript>Enable scripts</noscript>
+<p>Tickets cost two hryvnias.</p>]]></content:encoded>
+</item></channel></rss>"""
+    [entry] = parse_feed(xml).articles
+    assert entry.title == "Ferry returns"
+    assert entry.lead == "The ferry is back."
+    assert entry.body == ["The ferry is back on the river.", "Tickets cost two hryvnias."]
+
+
 def test_zone_less_feed_dates_are_read_in_the_source_timezone() -> None:
     xml = b"""<rss version="2.0"><channel><title>Local</title><item><title>Market reopens</title>
 <link>https://local.example/m</link><pubDate>2025-04-08 09:30</pubDate>

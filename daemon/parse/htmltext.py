@@ -45,7 +45,19 @@ _BLOCKS = frozenset(
     ]
 )
 _SKIPPED = frozenset(
-    ["script", "style", "noscript", "iframe", "svg", "form", "button", "nav", "template", "select"]
+    [
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "svg",
+        "form",
+        "button",
+        "nav",
+        "template",
+        "select",
+        "applet",
+    ]
 )
 _DROPPED_KINDS = frozenset({ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.FOOTER, ln.Kind.BLANK})
 
