@@ -30,6 +30,9 @@ from storage.migrate import upgrade
 from storage.sources import sync_sources
 
 log = logging.getLogger("newswatch.daemon")
+# Net new objects between collections of the youngest generation (see settle_heap); at a
+# few hundred bytes each, the garbage that can wait for one is a few megabytes.
+YOUNG_OBJECTS = 20_000
 
 
 def settle_heap() -> None:
@@ -38,9 +41,15 @@ def settle_heap() -> None:
     the event loop for 80-100 ms each time, longer than a fetch may wait. Run again after a
     settings reload, whose compiled rules (10,000 rules: 260,000 objects) would bring the
     pauses back. What is built later is still collected as usual; frozen objects that fall
-    out of use (the rules a reload replaced) are freed by their reference counts."""
+    out of use (the rules a reload replaced) are freed by their reference counts.
+
+    The youngest generation is collected every YOUNG_OBJECTS new objects instead of every
+    700: a round of 2,000 304s made a hundred collections of objects its reference counts
+    would free a moment later anyway, a tenth of the round's time on the event loop."""
     gc.collect()
     gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_OBJECTS, middle, oldest)
 
 
 @dataclass
