@@ -100,8 +100,9 @@ async def _bands(
     ]
 
 
-def _ranked(keys: Any, since: Any, per_key: Any) -> Select[int, int, int, bytes, datetime]:
-    """Per key, the ``per_key`` most recently published articles indexed under it."""
+def _ranked(wanted: Any, since: Any, per_key: Any) -> Select[int, int, int, bytes, datetime]:
+    """Per key that ``wanted`` (a condition on the band key) lets through, the ``per_key``
+    most recently published articles indexed under it."""
     bands = StorySketchBand
     ranked = (
         select(
@@ -113,7 +114,7 @@ def _ranked(keys: Any, since: Any, per_key: Any) -> Select[int, int, int, bytes,
             .over(partition_by=bands.band_key, order_by=bands.published.desc())
             .label("rank"),
         )
-        .where(keys, bands.published >= since)
+        .where(wanted, bands.published >= since)
         .subquery()
     )
     return (
