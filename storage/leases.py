@@ -54,12 +54,12 @@ async def lease(
 ) -> list[Leased]:
     """Stamp ``values`` (owner, lease_until …) on the rows ``due`` selects and return them.
 
-    PostgreSQL: lock the ids with SKIP LOCKED, then update. SQLite: one UPDATE whose WHERE
-    holds the selection, so no other connection can slip in between reading and writing.
+    One UPDATE whose selection no other connection can slip in between reading and
+    writing: on PostgreSQL its rows are locked with SKIP LOCKED in a WITH query of the
+    statement (ids read first and sent back as an IN list cost a round trip and SQLAlchemy's
+    rendering of up to a batch of ids, on the event loop); SQLite has one writer anyway.
     """
-    where = await _claimable(session, model, due)
-    if where is None:
-        return []
+    where = _claimable(session, model, due)
     stmt = update(model).where(where).values(values).returning(model)
     result = await session.execute(stmt, execution_options={"synchronize_session": False})
     return sorted(result.scalars(), key=lambda row: row.id)
@@ -74,18 +74,14 @@ async def lease_columns(
 ) -> list[Row[Any]]:
     """As :func:`lease`, returning only ``columns`` (``id`` first) as plain rows: a poller
     claims thousands of feeds a minute, and building ORM objects cost more than the claim."""
-    where = await _claimable(session, model, due)
-    if where is None:
-        return []
+    where = _claimable(session, model, due)
     table = cast(Table, model.__table__)
     stmt = update(table).where(where).values(values).returning(*(table.c[c] for c in columns))
     return sorted((await session.execute(stmt)).all(), key=lambda row: row[0])
 
 
-async def _claimable(
-    session: AsyncSession, model: type[Leased], due: Select[int]
-) -> ColumnElement[bool] | None:
+def _claimable(session: AsyncSession, model: type[Leased], due: Select[int]) -> ColumnElement[bool]:
     if is_postgres(session):
-        ids = list((await session.execute(due.with_for_update(skip_locked=True))).scalars())
-        return model.id.in_(ids) if ids else None
+        locked = due.with_for_update(skip_locked=True).cte("due")
+        return model.id == locked.c.id
     return model.id.in_(due.scalar_subquery())
