@@ -74,18 +74,10 @@ class EpochMicros(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
-        return None if value is None else to_epoch_micros(value)
+        return None if value is None else (_utc(value) - _EPOCH) // _MICROSECOND
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else from_epoch_micros(value)
-
-
-def to_epoch_micros(value: datetime) -> int:
-    return (_utc(value) - _EPOCH) // _MICROSECOND
-
-
-def from_epoch_micros(value: int) -> datetime:
-    return _EPOCH + value * _MICROSECOND
+        return None if value is None else _EPOCH + value * _MICROSECOND
 
 
 def _utc(value: datetime) -> datetime:

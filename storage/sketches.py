@@ -17,8 +17,14 @@ from sqlalchemy import Select, String, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.backlog import BandBacklog, BandHit, Indexed, bands_insert_sql
-from storage.models import ArticleRow, StorySketchBand, from_epoch_micros, to_epoch_micros
-from storage.sql import SqliteStatement, bind_processors, placeholders, sqlite_many
+from storage.models import ArticleRow, StorySketchBand
+from storage.sql import (
+    SqliteStatement,
+    bind_processors,
+    placeholders,
+    result_processors,
+    sqlite_many,
+)
 
 PER_KEY_LIMIT = 50
 KEYS_PER_QUERY = 2_000  # well under the bound-parameter limits of SQLite and asyncpg
@@ -91,11 +97,13 @@ async def _bands(
         query = _ranked(StorySketchBand.band_key.in_(keys), since, per_key)
         rows = await connection.execute(query)
         return [(key, story, article, sketch, when) for key, story, article, sketch, when in rows]
-    since_micros = to_epoch_micros(since)
-    params = _SQLITE_BANDS.params(keys=json.dumps(keys), since=since_micros, per_key=per_key)
+    [to_stamp] = bind_processors(connection.dialect, StorySketchBand, ["published"])
+    [from_stamp] = result_processors(connection.dialect, StorySketchBand, ["published"])
+    assert to_stamp is not None and from_stamp is not None  # EpochMicros converts both ways
+    params = _SQLITE_BANDS.params(keys=json.dumps(keys), since=to_stamp(since), per_key=per_key)
     raw: Any = await connection.exec_driver_sql(_SQLITE_BANDS.sql, tuple(params))
     return [
-        (key, story, article, sketch, from_epoch_micros(stamp))
+        (key, story, article, sketch, from_stamp(stamp))
         for key, story, article, sketch, stamp in raw
     ]
 
