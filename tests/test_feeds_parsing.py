@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from daemon.feeds.parsing import parse_feed_job
+import asyncio
+import time
+
+from daemon.feeds.parsing import ParsePool, parse_feed_job
 from daemon.ingest import Prepared, prepare
 from tests.support import DATA
 
@@ -30,3 +33,32 @@ def test_only_the_entry_missing_from_the_hint_is_sketched_and_exactly_as_in_proc
     sketched = [item for item in again.items if isinstance(item, Prepared)]
     assert sketched == [again.items[0]]
     assert sketched[0] == prepare(first.feed.articles[0])
+
+
+async def test_parsers_count_as_full_only_while_every_worker_has_a_document() -> None:
+    pool = ParsePool(2)
+    try:
+        await pool.warm_up()
+        before = pool.full_seconds()
+        await pool.feed(RSS, "local", None)  # one document: one of two workers had none
+        await asyncio.sleep(0.02)
+        assert pool.full_seconds() == before
+
+        started = time.perf_counter()
+        await asyncio.gather(*(pool.feed(RSS, "local", None) for _ in range(6)))
+        elapsed = time.perf_counter() - started
+        gained = pool.full_seconds() - before
+        assert 0 < gained <= elapsed
+        await asyncio.sleep(0.02)  # idle again: nothing more is counted
+        assert pool.full_seconds() - before == gained
+    finally:
+        pool.close()
+
+
+async def test_one_document_fills_the_thread_fallback() -> None:
+    pool = ParsePool(0)
+    try:
+        await pool.feed(RSS, "local", None)
+        assert pool.full_seconds() > 0
+    finally:
+        pool.close()

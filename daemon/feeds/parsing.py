@@ -13,6 +13,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -90,6 +91,23 @@ class ParsePool:
         self.processes = processes
         self.parsed = 0  # documents handed to a parser (tests prove a 304 parses nothing)
         self._executor: Executor | None = None
+        self._in_flight = 0
+        self._marked = time.perf_counter()
+        self._full = 0.0
+
+    def full_seconds(self) -> float:
+        """Seconds so far during which every worker had a document to parse (one, with the
+        thread fallback). Parsing is the stage everything else waits on: over a round with
+        news, this close to the round's length says fetching and storing never left a parser
+        without work, so more speed can only come from more cores or a faster parser."""
+        self._account()
+        return self._full
+
+    def _account(self) -> None:
+        now = time.perf_counter()
+        if self._in_flight >= max(self.processes, 1):
+            self._full += now - self._marked
+        self._marked = now
 
     def _pool(self) -> Executor:
         if self._executor is None:
@@ -121,6 +139,8 @@ class ParsePool:
 
     async def _run(self, func: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
+        self._account()
+        self._in_flight += 1
         try:
             async with asyncio.timeout(PARSE_TIMEOUT):
                 return await loop.run_in_executor(self._pool(), func, *args)
@@ -130,6 +150,9 @@ class ParsePool:
             raise ParseError("the parser process died on this document") from exc
         except TimeoutError as exc:
             raise ParseError(f"parsing took longer than {PARSE_TIMEOUT:g}s") from exc
+        finally:
+            self._account()
+            self._in_flight -= 1
 
     def close(self) -> None:
         if self._executor is not None:

@@ -97,6 +97,7 @@ class FeedDispatcher:
         """Poll every due feed; cancellation hands the unfinished ones back at once."""
         result = TickResult()
         running: set[asyncio.Task[Any]] = set()
+        started, parsed, full = time.perf_counter(), self.parser.parsed, self.parser.full_seconds()
         try:
             await self._run(running, result)
         finally:
@@ -110,12 +111,17 @@ class FeedDispatcher:
             if running:
                 await asyncio.shield(self.release())
         if result.polled:
+            elapsed = time.perf_counter() - started
             log.info(
-                "poll round feeds=%d new=%d failed=%d alerts=%d",
+                "poll round feeds=%d new=%d failed=%d alerts=%d parsed=%d seconds=%.1f "
+                "parsers_full=%.0f%%",
                 result.polled,
                 result.new,
                 result.failed,
                 len(result.alert_ids),
+                self.parser.parsed - parsed,
+                elapsed,
+                100 * (self.parser.full_seconds() - full) / elapsed if elapsed else 0,
             )
         return result
 
