@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from daemon.dedup import item_key as dedup_item_key  # noqa: E402
 from daemon.feeds.parsing import ParsePool, key_digest, worker_count  # noqa: E402
+from daemon.feeds.refresh import PARSE_AHEAD  # noqa: E402
 from daemon.runtime import Runtime, settle_heap  # noqa: E402
 from daemon.settings import load_settings  # noqa: E402
 from storage.feeds import make_all_due  # noqa: E402
@@ -222,17 +223,22 @@ async def measure(monitor: Monitor, work: Callable[[], Awaitable[Any]]) -> Phase
 async def parse_stage(
     monitor: Monitor, bodies: list[bytes], processes: int, seen: list[bytes] | None = None
 ) -> Phase:
-    """The parse stage alone, as the poller runs it (0 processes: one thread); ``seen``: per
+    """The parse stage alone, fed as the poller feeds it (0 processes: one thread); ``seen``: per
     body, the digests of the entries its feed listed at the previous poll. Workers are
     started before and stopped after the timing, so their CPU time is still counted."""
     pool = ParsePool(processes)
     hints = seen or [b""] * len(bodies)
+    ahead = asyncio.Semaphore(PARSE_AHEAD)  # as many feeds in the pool as the poller lets in
+
+    async def one(body: bytes, hint: bytes) -> None:
+        async with ahead:
+            await pool.feed(body, "bench", None, hint)
+
     try:
         await pool.warm_up()
         jobs = zip(bodies, hints, strict=True)
         return await measure(
-            monitor,
-            lambda: asyncio.gather(*(pool.feed(body, "bench", None, hint) for body, hint in jobs)),
+            monitor, lambda: asyncio.gather(*(one(body, hint) for body, hint in jobs))
         )
     finally:
         pool.close()
