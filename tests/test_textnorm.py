@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alerts import textnorm
 
@@ -81,3 +83,27 @@ def test_analyse_joins_words_for_whole_word_patterns() -> None:
         "kursk",
     ]
     assert analysed.spans == [(0, 5), (6, 12), (13, 17), (18, 23)]
+
+
+# Letters, digits and marks of several scripts, CJK, a tatweel, a modifier apostrophe, an
+# underscore, punctuation, and line breaks: every branch of tokenising and folding.
+_PIECES = [*"aZé9_ʼ-'. \n\n", "e\u0301", "й", "Ё", "ـ", "ـب", "北京", "カ", "ﬁ", "ｆ", "क्ष"]
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_joined_text_is_what_the_word_table_builds(text: str) -> None:
+    analysed = textnorm.analyse(text)
+    joined, starts, _, _ = textnorm.word_table(text)
+    assert analysed.joined == joined
+    assert analysed.starts == starts
+
+
+def test_word_tables_agree_with_the_tokens() -> None:
+    text = "Kursk Oblast\n\nnear ‘Sudzha’ — Суджа"
+    analysed = textnorm.analyse(text)
+    tokens = textnorm.tokenize(text)
+    assert analysed.spans == [(t.start, t.end) for t in tokens]
+    assert analysed.positions == [t.position for t in tokens]
+    at = zip(analysed.starts, tokens, strict=True)
+    assert [analysed.joined[s : s + len(t.text)] for s, t in at] == [t.text for t in tokens]
