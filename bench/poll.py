@@ -168,7 +168,7 @@ class Monitor:
         me = psutil.Process()
         while not stop.wait(0.2):
             own = me.memory_info().rss
-            kids = sum(_rss(child) for child in me.children(recursive=True))
+            kids = sum(_rss(child) for child in daemon_children(me))
             self.rss_self = max(self.rss_self, own)
             self.rss_total = max(self.rss_total, own + kids)
 
@@ -184,6 +184,15 @@ class Monitor:
                 await self._task
 
 
+# The feed server runs in a child process of the bench; its CPU and memory are not the daemon's.
+SERVER_PID: int | None = None
+
+
+def daemon_children(me: psutil.Process) -> list[psutil.Process]:
+    """The parser workers and their fork server: every descendant but the feed server's."""
+    return [child for child in me.children(recursive=True) if child.pid != SERVER_PID]
+
+
 def _rss(process: psutil.Process) -> int:
     try:
         return int(process.memory_info().rss)
@@ -197,7 +206,7 @@ def cpu_seconds() -> float:
     they end (counting live processes alone made a phase's figure negative)."""
     me = psutil.Process()
     total = float(sum(me.cpu_times()[:4]))  # user, system, and of reaped children both
-    for child in me.children(recursive=True):
+    for child in daemon_children(me):
         with contextlib.suppress(psutil.Error):
             total += sum(child.cpu_times()[:4])
     return total
@@ -208,16 +217,22 @@ class Phase:
     seconds: float
     lag: float
     cores: float
+    own_cpu: float  # CPU seconds of this process alone: the daemon without its parsers
     parsers_full: float | None = None  # share of a daemon cycle every parser had work
+
+    @property
+    def cpu(self) -> float:
+        return self.cores * self.seconds
 
 
 async def measure(monitor: Monitor, work: Callable[[], Awaitable[Any]]) -> Phase:
-    cpu = cpu_seconds()
+    cpu, own = cpu_seconds(), time.process_time()
     async with monitor.watching():
         started = time.perf_counter()
         await work()
         elapsed = time.perf_counter() - started
-    return Phase(elapsed, monitor.lag, (cpu_seconds() - cpu) / elapsed)
+    cores = (cpu_seconds() - cpu) / elapsed
+    return Phase(elapsed, monitor.lag, cores, time.process_time() - own)
 
 
 async def parse_stage(
@@ -404,13 +419,18 @@ def verdict_200(cycle: Phase, parse: Phase) -> None:
     what sets the cycle against the parse stage alone."""
     full = cycle.parsers_full or 0.0
     cores = os.cpu_count() or 1
-    parse_share = parse.seconds * parse.cores / (cycle.seconds * cycle.cores)
     limited = full >= PARSERS_FULL_TARGET and cycle.cores >= CORES_BUSY_TARGET * cores
     print(
         f"200 cycle: every parser had work {full:.0%} of it (target >= "
         f"{PARSERS_FULL_TARGET:.0%}), {cycle.cores:.2f} of {cores} cores busy (target >= "
-        f"{CORES_BUSY_TARGET * cores:.1f}), parsing {parse_share:.0%} of its CPU: "
+        f"{CORES_BUSY_TARGET * cores:.1f}): "
         f"{'limited by parsing' if limited else 'NOT limited by parsing'}"
+    )
+    workers = cycle.cpu - cycle.own_cpu
+    print(
+        f"200 cycle CPU: {cycle.cpu:.1f} s, of which parser workers {workers:.1f} s "
+        f"({workers / cycle.cpu:.0%}; the parse stage alone: {parse.cpu:.1f} s) and the "
+        f"daemon process {cycle.own_cpu:.1f} s ({cycle.own_cpu / cycle.cpu:.0%})"
     )
 
 
@@ -482,6 +502,8 @@ def main() -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
+    global SERVER_PID
+    SERVER_PID = server.pid
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         asyncio.run(run(args, port))
