@@ -158,7 +158,8 @@ class Analysed:
 
     Every new article is scanned, but few match anything, and only a match needs to know
     where its words are: ``joined`` is built at once, the word tables on first use. That
-    halves the cost of preparing a text, the largest single cost of storing a feed entry.
+    halves the cost of preparing a text, the largest single cost the event loop's thread
+    pays for a new article.
     """
 
     __slots__ = ("_table", "joined", "text")

@@ -99,7 +99,7 @@ class ParsePool:
         """Seconds so far during which every worker had a document to parse (one, with the
         thread fallback). Parsing is the stage everything else waits on: over a round with
         news, this close to the round's length says fetching and storing never left a parser
-        without work, so more speed can only come from more cores or a faster parser."""
+        without work: parsing is what limits the round."""
         self._account()
         return self._full
 
