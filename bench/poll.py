@@ -201,9 +201,10 @@ def _rss(process: psutil.Process) -> int:
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process and every descendant, live or ended: parser workers are
-    children of the fork server, and their time moves into its reaped-children total when
-    they end (counting live processes alone made a phase's figure negative)."""
+    """CPU time of this process and its descendants but the feed server, live or ended:
+    parser workers are children of the fork server, and their time moves into its
+    reaped-children total when they end (counting live processes alone made a phase's figure
+    negative)."""
     me = psutil.Process()
     total = float(sum(me.cpu_times()[:4]))  # user, system, and of reaped children both
     for child in daemon_children(me):

@@ -58,6 +58,8 @@ async def test_parsers_count_as_full_only_while_every_worker_has_a_document() ->
 async def test_one_document_fills_the_thread_fallback() -> None:
     pool = ParsePool(0)
     try:
+        await asyncio.sleep(0.02)  # idle: the one thread had nothing to parse
+        assert pool.full_seconds() == 0
         await pool.feed(RSS, "local", None)
         assert pool.full_seconds() > 0
     finally:
