@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from daemon.parse.furniture import Effect, furniture
+
 
 class Kind(StrEnum):
     BLANK = "blank"
@@ -167,20 +169,32 @@ def features(text: str) -> Features:
 
 def classify(f: Features) -> Kind:
     """The kind a line has on its own; markers first, then shape."""
+    return explain(f)[0]
+
+
+def explain(f: Features) -> tuple[Kind, str]:
+    """The kind a line has on its own and the reason, in words a user can check."""
     if not f.text:
-        return Kind.BLANK
+        return Kind.BLANK, "blank"
     marked = _by_marker(f)
     if marked is not None:
-        return marked
+        return marked, f"{marked.value} marker"
     if _is_share_row(f):
-        return Kind.BOILER
+        return Kind.BOILER, "share buttons"
     if credit_split(f.text) is not None:
-        return Kind.CAPTION
+        return Kind.CAPTION, "photo credit"
     if _is_list_line(f):
-        return _list_kind(f)
+        kind = _list_kind(f)
+        return kind, f"list of short items ({kind.value})"
     if _is_byline(f):
-        return Kind.BYLINE
-    return Kind.TEXT
+        return Kind.BYLINE, "byline marker or reading time"
+    found = furniture(f.text, f.words)
+    if found is not None:
+        return _FURNITURE_KINDS[found.effect], f"page furniture: {found.family}"
+    return Kind.TEXT, "text"
+
+
+_FURNITURE_KINDS = {Effect.DROP: Kind.BOILER, Effect.END: Kind.CUT, Effect.TIME: Kind.DATELINE}
 
 
 def _by_marker(f: Features) -> Kind | None:
