@@ -39,7 +39,8 @@ _FOREIGN = re.compile(
 )
 _TIME = re.compile(
     r"(?<![\d:])(?P<H>\d{1,2})[:.h](?P<M>\d{2})(?::(?P<S>\d{2}))?(?![\d:])"
-    r"(?:\s*(?P<ampm>[ap]\.?\s?m\.?)(?![a-z]))?(?:\s*(?P<tz>[A-Z]{2,5}\b|[+-]\d{2}:?\d{2}\b))?",
+    r"(?:\s*(?P<ampm>[ap]\.?\s?m\.?)(?![a-z]))?"
+    r"(?:\s*(?P<tz>(?:GMT|UTC)\s?[+-]\d{1,2}(?::?\d{2})?\b|[A-Z]{2,5}\b|[+-]\d{2}:?\d{2}\b))?",
     re.I,
 )
 _GAP = re.compile(
@@ -179,7 +180,7 @@ def _moment(day: date, match: re.Match[str], clock: Clock) -> datetime:
     elif ampm == "am" and hour == 12:
         hour = 0
     naive = datetime.combine(day, time(hour % 24, minute % 60, second % 60))
-    zone = (match["tz"] or "").upper()
+    zone = re.sub(r"^(?:GMT|UTC)\s?(?=[+-])", "", (match["tz"] or "").upper())
     if zone[:1] in "+-" and zone:
         return naive.replace(tzinfo=_fixed_zone(_offset_minutes(zone))).astimezone(UTC)
     if zone in _OFFSETS:
@@ -239,9 +240,12 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 
 
 def _offset_minutes(zone: str) -> int:
+    """Minutes east of UTC in "+02:00", "+0530" or "+2" (as in "GMT+2")."""
     sign = -1 if zone[0] == "-" else 1
-    digits = zone[1:].replace(":", "")
-    return sign * (int(digits[:2]) * 60 + int(digits[2:4] or 0))
+    hours, _, minutes = zone[1:].partition(":")
+    if not minutes and len(hours) > 2:
+        hours, minutes = hours[:-2], hours[-2:]
+    return sign * (int(hours) * 60 + int(minutes or 0))
 
 
 def _fixed_zone(minutes: int) -> tzinfo:

@@ -34,7 +34,7 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
     (
         "comment thread",
         Effect.END,
-        r"(?:\d+\s+)?(?:comments?|responses?|replies|комментари[йяеи]в?|коментар(?:і|ів|ia)?|"
+        r"(?:\d+\s+)?(?:comments?|responses?|replies|комментари[йяеи]в?|коментар(?:і|ів)?|"
         r"обсуждение|обговорення|discussion)(?:\s*\(\d+\))?"
         r"|(?:leave|post|add) a (?:reply|comment|response)|join the (?:conversation|discussion)"
         r"|comments are closed|(?:show|view|read) (?:all )?comments"
@@ -55,12 +55,13 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
         Effect.DROP,
         r".{0,80}ctrl\s*\+\s*enter|you must be (?:logged|signed) in|(?:log|sign) in to comment"
         r"|to (?:leave|post) a comment|(?:чтобы|щоб) (?:оставить|залишити|написати|добавить) "
-        r"коммент|(?:войдите|увійдіть|авторизуйтес|зарегистрируйтес|зареєструйтес)",
+        r"ком+ент|(?:войдите|увійдіть|авторизуйтес|зарегистрируйтес|зареєструйтес)",
     ),
     (
         "wire credit",
         Effect.DROP,
-        r"(?:additional )?reporting by\b|(?:writing|editing|edited|compiled|translated) by\b"
+        r"(?:(?:additional )?reporting|writing|editing|edited|compiled|translated) by\s+"
+        r"(?-i:[A-ZА-ЯІЇЄҐ])"
         r"|our standards:|the \w+ trust principles|(?:source|sources|джерело|источник|"
         r"редактор(?:ка)?|редакторы|редактори|переклад|перевод)\s*:"
         r"|по материалам\b|за матеріалами\b|with reporting from\b",
@@ -79,7 +80,7 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
     (
         "partner block",
         Effect.END,
-        r"(?:новости|новини|материалы|матеріали) партн[её]р|partner (?:content|news)"
+        r"(?:новости|новини|материалы|матеріали) партн[её]р\w*|partner (?:content|news)"
         r"|sponsored (?:content|links|stories)|(?:from|by) our partners|promoted (?:stories|links)"
         r"|реклама партнеров|promoted content",
     ),
@@ -89,7 +90,8 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
         r"(?:также|тоже) по теме|(?:также|також) (?:за темою|по темі)|по теме|за темою"
         r"|материалы по теме|матеріали за темою|(?:читайте|дивіться|смотрите) (?:також|также)"
         r"|самое (?:популярное|читаемое|интересное)|найпопулярніше|найчитаніше|популярное"
-        r"|most (?:viewed|read|popular|shared|commented)|trending(?: now| stories)?|in case you missed it"
+        r"|most (?:viewed|read|popular|shared|commented)|trending(?: now| stories)?"
+        r"|in case you missed it"
         r"|(?:more|latest|top) (?:news|stories|headlines)|related(?: content| posts| topics)?"
         r"|suggested topics|recommended(?: for you| stories)?|editor'?s picks|what to read next"
         r"|in (?:sports?|business|world|politics|opinion|culture|tech|technology|science|"

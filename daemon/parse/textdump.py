@@ -21,6 +21,7 @@ from daemon.parse.fields import (
     split_names,
     unique,
 )
+from daemon.parse.layout import Block, is_prose, main_block
 from daemon.parse.lines import Features, Kind
 from storage.types import Article, Image
 
@@ -28,6 +29,7 @@ _TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
 _BYLINE_WINDOW = 5  # non-blank lines under the title where a bare name line is a byline
 _MAX_WRAP = 100  # longer lines mean the dump was not hard-wrapped
 _WRAP_SLACK = 12
+_LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
 _HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
 _ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
@@ -39,6 +41,7 @@ class _Page:
     feats: list[Features]
     kinds: list[Kind]
     clock: Clock
+    block: Block | None = None
     moments: dict[int, Found | None] = field(default_factory=dict)
 
     def when(self, i: int) -> Found | None:
@@ -105,7 +108,7 @@ def _read_page(text: str, zone: tzinfo, captured: datetime | date | None) -> _Pa
     kinds = [ln.classify(f) for f in feats]
     if not any(k is Kind.TEXT for k in kinds):
         raise ParseError("text holds no prose: no line reads as a title or a paragraph")
-    return _Page(lines, feats, kinds, _clock(zone, captured))
+    return _Page(lines, feats, kinds, _clock(zone, captured), main_block(feats, kinds))
 
 
 def _unwrap(lines: list[str]) -> list[str]:
@@ -173,7 +176,7 @@ def _captured(page: _Page) -> datetime | date | None:
 
 
 def _find_title(page: _Page) -> int:
-    window = page.nonblank()[:_TITLE_WINDOW]
+    window = _title_window(page)
     best, best_score = -1, float("-inf")
     for rank, i in enumerate(window):
         if not _title_shaped(page, i):
@@ -184,6 +187,17 @@ def _find_title(page: _Page) -> int:
     if best < 0:
         raise ParseError("text has no line that reads as a title")
     return best
+
+
+def _title_window(page: _Page) -> list[int]:
+    """The lines where the title may stand: the top of the page, or, when a long menu pushes
+    the article down, the lines just above its first paragraph."""
+    nonblank = page.nonblank()
+    if page.block is None:
+        return nonblank[:_TITLE_WINDOW]
+    start = nonblank.index(page.block.first)
+    low = max(0, start + 1 - _TITLE_WINDOW)
+    return nonblank[low : low + _TITLE_WINDOW]
 
 
 def _title_shaped(page: _Page, i: int) -> bool:
@@ -268,19 +282,35 @@ def _take_tags(f: Features, fields: _Fields) -> None:
 
 
 def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
+    """Byline, captions and body under the title, to the end of the article's run.
+
+    Short lines above the first paragraph are page furniture ("Listen", "1 min", a section
+    name); a cut ("Comments", "Related") ends the body only once a paragraph was read, so a
+    "Comment" button under the headline cannot empty the article.
+    """
     near = set([i for i in range(start, len(page.lines)) if page.lines[i]][:_BYLINE_WINDOW])
+    last = page.block.last if page.block is not None else len(page.lines) - 1
+    read = False
     for i in range(start, len(page.lines)):
         kind = page.kinds[i]
         if i in near and not fields.authors and _bare_byline(page, i):
             fields.authors = split_names(page.lines[i])
             continue
-        if kind is Kind.CUT and fields.body:
+        if kind is Kind.CUT and read:
             return
         if kind is Kind.TEXT and not fields.body and _dateline(page, i):
             kind = Kind.DATELINE
         elif kind is Kind.BYLINE and fields.body and _sentence(page.feats[i]):
             kind = Kind.TEXT
+        if kind is Kind.TEXT and (i > last or not (read or _opens_body(page.feats[i]))):
+            continue
+        read = read or is_prose(page.feats[i], kind)
         _take_line(page, i, kind, fields)
+
+
+def _opens_body(f: Features) -> bool:
+    """A line that may stand first in the body: a paragraph, or at least a sentence."""
+    return is_prose(f, Kind.TEXT) or (f.ends_sentence and f.words >= _LEAD_WORDS)
 
 
 def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:

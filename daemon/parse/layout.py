@@ -1,0 +1,77 @@
+"""Where the article stands in a dump: the densest run of prose on the page.
+
+A copied web page is mostly furniture (menus, lists of other headlines, footers) with one
+stretch of paragraphs in it. Each line scores its words when it reads as prose and a small
+cost when it does not; the run with the highest total is the article, the same idea as
+body-text extraction over HTML tags, with lines in place of tags. It needs nothing a site
+shares with another except that articles are written in sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from daemon.parse.lines import Features, Kind
+
+_PROSE_WORDS = 10  # a finished sentence this long is a paragraph, not a label
+_LONG_WORDS = 20  # this long is prose even without final punctuation (cut-off leads)
+_SENTENCE_WORDS = 4
+_SHORT_COST = 2.0  # a short text line: a headline in a list, a menu entry
+_FURNITURE_COST = 4.0  # a line the classifier knows is not article text
+_PASSED = frozenset({Kind.BLANK, Kind.BOILER, Kind.CAPTION})
+_NEUTRAL = frozenset({Kind.BLANK, Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """First and last line of the article's run, and how much prose it holds."""
+
+    first: int
+    last: int
+    words: int
+
+
+def is_prose(f: Features, kind: Kind) -> bool:
+    if kind is not Kind.TEXT:
+        return False
+    return (f.words >= _PROSE_WORDS and f.ends_sentence) or f.words >= _LONG_WORDS
+
+
+def line_score(f: Features, kind: Kind) -> float:
+    if is_prose(f, kind):
+        return float(f.words)
+    if kind is Kind.TEXT and f.ends_sentence and f.words >= _SENTENCE_WORDS:
+        return 1.0  # a one-line paragraph ("Tickets are sold out.") keeps the run going
+    if kind in _NEUTRAL:
+        return 0.0
+    return -_SHORT_COST if kind is Kind.TEXT else -_FURNITURE_COST
+
+
+def main_block(feats: list[Features], kinds: list[Kind]) -> Block | None:
+    """The run of lines whose scores add up to the most (Kadane's maximum subarray)."""
+    best: Block | None = None
+    best_total = 0.0
+    total, first, words = 0.0, 0, 0
+    for i, (f, kind) in enumerate(zip(feats, kinds, strict=True)):
+        score = line_score(f, kind)
+        if total <= 0 and score > 0:
+            total, first, words = 0.0, i, 0
+        total += score
+        if score > 0:
+            words += f.words
+            if total > best_total:
+                best_total, best = total, Block(first, i, words)
+    return None if best is None else _with_tail(feats, kinds, best)
+
+
+def _with_tail(feats: list[Features], kinds: list[Kind], block: Block) -> Block:
+    """Closing one-line paragraphs after a "Subscribe" box still belong to the article: the
+    run goes on over dropped lines and short sentences until a line that is neither."""
+    last = block.last
+    for i in range(block.last + 1, len(feats)):
+        kind, f = kinds[i], feats[i]
+        if kind is Kind.TEXT and f.ends_sentence and f.words >= _SENTENCE_WORDS:
+            last = i
+        elif kind not in _PASSED:
+            break
+    return Block(block.first, last, block.words)

@@ -1,0 +1,128 @@
+"""Text dumps in layouts the scraper corpus does not have: page furniture in en/ru/uk around
+the article, a masthead above a menu, page actions above the body."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from daemon.parse import parse_bytes
+from daemon.parse.lines import Kind, classify, features
+
+LAYOUTS = Path(__file__).parent / "data" / "layouts"
+
+
+@pytest.mark.parametrize("path", sorted(LAYOUTS.glob("*.txt")), ids=lambda p: p.stem)
+def test_layout_reads_the_article_and_nothing_around_it(path: Path) -> None:
+    want = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    [article] = parse_bytes(path.read_bytes(), name=path.name, timezone=ZoneInfo(want["timezone"]))
+    assert article.title == want["title"]
+    assert article.authors == want["authors"]
+    if "published" in want:
+        assert article.published == datetime.fromisoformat(want["published"])
+    assert len(article.body) == want["paragraphs"], article.body
+    assert article.body[0].startswith(want["body_first"])
+    assert article.body[-1].endswith(want["body_last"])
+    assert article.lead == article.body[0]
+    text = "\n".join([article.title, *article.body])
+    assert [w for w in want["without"] if w in text] == []
+
+
+# Each family of page furniture, in each language: the line alone is never article text.
+FURNITURE = {
+    "comment thread": {
+        "en": ["3 comments", "Leave a Reply", "Comments (12)", "Join the conversation"],
+        "ru": ["Комментарии (0)", "5 комментариев", "Оставить комментарий"],
+        "uk": ["Коментарі (3)", "12 коментарів", "Залишити коментар"],
+    },
+    "comment form": {
+        "en": [
+            "Your email address will not be published. Required fields are marked *",
+            "Save my name, email, and website in this browser for the next time I comment.",
+            "Like Loading...",
+            "Reply",
+        ],
+        "ru": ["Ваш e-mail не будет опубликован. Обязательные поля помечены *", "Ответить"],
+        "uk": ["Ваша e-mail адреса не оприлюднюватиметься.", "Відповісти"],
+    },
+    "wire credit": {
+        "en": ["Our Standards: The Thomson Reuters Trust Principles.", "Editing by Tom Reid"],
+        "ru": ["Редактор: Иван Петров", "Источник: Интерфакс", "По материалам ТАСС"],
+        "uk": ["Редакторка: Ольга Шевчук", "Джерело: Укрінформ", "За матеріалами BBC"],
+    },
+    "update line": {
+        "en": ["Updated 5 October 2025 20:10 GMT", "Last updated: 14:05"],
+        "ru": ["Обновлено 5 октября 2025, 20:10"],
+        "uk": ["Оновлено 5 жовтня 2025 20:10"],
+    },
+    "partner and related block": {
+        "en": ["Most viewed", "In Sports", "Related", "Trending now", "More from World"],
+        "ru": ["Новости партнеров", "Также по теме:", "Самое популярное"],
+        "uk": ["Новини партнерів", "Також за темою:", "Найпопулярніше"],
+    },
+    "counter and page action": {
+        "en": ["Listen", "1 min", "Share", "Comment", "ADVERTISEMENT", "12,400 views"],
+        "ru": ["Просмотров: 1 254", "Версия для печати", "Слушать"],
+        "uk": ["Переглядів: 523", "Версія для друку", "Прослухати"],
+    },
+    "comment prompt": {
+        "en": ["You must be logged in to post a comment.", "Found a typo? Press Ctrl+Enter"],
+        "ru": ["Если вы заметили ошибку, выделите её и нажмите Ctrl+Enter"],
+        "uk": ["Щоб залишити коментар, увійдіть або зареєструйтеся"],
+    },
+    "relative time": {
+        "en": ["2 hours ago", "yesterday at 18:40", "5 mins ago"],
+        "ru": ["2 часа назад", "вчера в 18:40"],
+        "uk": ["2 години тому", "вчора о 18:40"],
+    },
+    "category line": {
+        "en": ["Categories: Politics", "Filed under: Local news"],
+        "ru": ["Рубрика: Политика", "Категории: Общество"],
+        "uk": ["Категорії: Політика", "Рубрика: Суспільство"],
+    },
+}
+CASES = [
+    pytest.param(line, id=f"{family}-{lang}-{n}")
+    for family, by_lang in FURNITURE.items()
+    for lang, lines in by_lang.items()
+    for n, line in enumerate(lines)
+]
+
+
+@pytest.mark.parametrize("line", CASES)
+def test_furniture_line_is_not_text(line: str) -> None:
+    assert classify(features(line)) is not Kind.TEXT
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Reporting by the local newspaper showed that the council had ignored three warnings.",
+        "Comments from residents were mostly positive, the mayor said on Friday.",
+        "Комментарии экспертов к закону были осторожными, отметили в министерстве.",
+        "Оновлений графік відключень світла діятиме з понеділка в усіх районах міста.",
+        "Share prices in Warsaw fell by two percent after the announcement.",
+    ],
+)
+def test_sentences_that_open_like_furniture_stay_text(line: str) -> None:
+    assert classify(features(line)) is Kind.TEXT
+
+
+def test_comment_button_under_the_headline_does_not_end_the_body() -> None:
+    page = "\n".join(
+        [
+            "Council approves the new budget for schools",
+            "Comment",
+            "Share",
+            "The council approved a budget on Monday that gives schools a tenth more money.",
+            "Teachers' unions welcomed the decision but said that pay talks must go on.",
+            "Comments",
+            "This is a comment by a reader who disagrees with the decision completely.",
+        ]
+    )
+    [article] = parse_bytes(page.encode())
+    assert [p[:20] for p in article.body] == ["The council approved", "Teachers' unions wel"]
