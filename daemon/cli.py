@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parse = sub.add_parser("parse", help="print how a file is read, as JSON")
     parse.add_argument("file")
     parse.add_argument("--timezone", help="zone for local times in the page, e.g. Europe/Kyiv")
+    parse.add_argument(
+        "--explain", action="store_true", help="each line of a text dump and what it was read as"
+    )
     parse.set_defaults(handler=cmd_parse)
     _add_rule_commands(sub)
     _add_delivery_commands(sub)
@@ -140,7 +143,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from daemon.parse.command import main as parse_main
 
-    return parse_main(args.file, args.timezone)
+    return parse_main(args.file, args.timezone, explain=args.explain)
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

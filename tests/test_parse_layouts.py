@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from daemon.cli import main as cli_main
 from daemon.parse import parse_bytes
 from daemon.parse.lines import Kind, classify, features
 
@@ -126,3 +127,62 @@ def test_comment_button_under_the_headline_does_not_end_the_body() -> None:
     )
     [article] = parse_bytes(page.encode())
     assert [p[:20] for p in article.body] == ["The council approved", "Teachers' unions wel"]
+
+
+def _explained(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[int, tuple[str, str]]:
+    assert cli_main(["parse", str(path), "--timezone", "Europe/London", "--explain"]) == 0
+    rows = {}
+    for row in capsys.readouterr().out.splitlines():
+        number, label, rest = row.split(maxsplit=2)
+        rows[int(number)] = (label, rest)
+    return rows
+
+
+def test_explain_labels_every_line_with_a_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    path = LAYOUTS / "en_masthead_listen.txt"
+    rows = _explained(path, capsys)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert sorted(rows) == [n for n, line in enumerate(lines, 1) if line.strip()]
+    assert rows[1][0] == "furniture"  # the masthead
+    assert rows[13][0] == "section"
+    assert rows[14][0] == "headline"
+    assert rows[16][0] == "furniture" and "page action" in rows[16][1]
+    assert rows[19][0] == "furniture"  # "Comment" under the headline does not end the body
+    assert rows[20][0] == "byline"
+    assert rows[21][0] == "date"
+    assert rows[23][0] == "lead"
+    assert rows[29][0] == "body"
+    assert rows[30][0] == "cut" and "related block" in rows[30][1]
+    assert {rows[n][0] for n in range(31, len(lines) + 1)} == {"after-cut"}
+
+
+def test_explain_keeps_file_line_numbers_of_a_wrapped_dump(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wrapped = sorted((Path(__file__).parent / "data" / "dumps").glob("*_wrapped.txt"))[0]
+    rows = _explained(wrapped, capsys)
+    lines = wrapped.read_text(encoding="utf-8", errors="replace").splitlines()
+    assert len(rows) < sum(1 for line in lines if line.strip())  # wrapped lines are joined
+    assert all(lines[n - 1].strip() for n in rows)
+    lead = next(n for n, (label, _) in rows.items() if label == "lead")
+    assert lines[lead - 1].strip()[:30] in "\n".join(lines)
+
+
+def test_explain_names_the_shape_of_other_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>Hello</p></body></html>", encoding="utf-8")
+    assert cli_main(["parse", str(page), "--explain"]) == 0
+    assert "read as HTML page" in capsys.readouterr().out
+
+
+def test_explain_shows_the_lines_of_a_refused_dump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dump = tmp_path / "menu.txt"
+    dump.write_text("Home\nNews\nSport\nContact us\n", encoding="utf-8")
+    assert cli_main(["parse", str(dump), "--explain"]) == 1
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 4
+    assert "menu.txt" in captured.err

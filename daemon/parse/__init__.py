@@ -20,10 +20,18 @@ from daemon.parse.feeds import parse_xml_feed as _parse_xml_feed
 from daemon.parse.htmlpage import parse_html
 from daemon.parse.records import load_json, parse_records
 from daemon.parse.sniff import Shape, sniff
-from daemon.parse.textdump import parse_text
+from daemon.parse.textdump import Verdict, explain_text, parse_text
 from storage.types import Article
 
-__all__ = ["DEFAULT_MAX_BYTES", "ParsedFeed", "parse_bytes", "parse_feed"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "ParsedFeed",
+    "Shape",
+    "Verdict",
+    "explain_bytes",
+    "parse_bytes",
+    "parse_feed",
+]
 
 log = logging.getLogger("newswatch.parse")
 
@@ -58,6 +66,19 @@ def parse_bytes(
     else:
         articles = [parse_text(text, zone=zone, captured=captured, source=source)]
     return [_with_capture(a, captured) for a in articles]
+
+
+def explain_bytes(
+    data: bytes, *, name: str = "", timezone: ZoneInfo | None = None
+) -> tuple[Shape, list[Verdict], ParseError | None]:
+    """How each line of a text dump was read; other shapes have no lines to explain, so
+    only their shape is given."""
+    text = decode(data)
+    shape = sniff(text, name)
+    if shape is not Shape.TEXT:
+        return shape, [], None
+    verdicts, refusal = explain_text(text, zone=timezone or UTC)
+    return shape, verdicts, refusal
 
 
 def parse_feed(

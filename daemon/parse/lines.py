@@ -178,7 +178,7 @@ def explain(f: Features) -> tuple[Kind, str]:
         return Kind.BLANK, "blank"
     marked = _by_marker(f)
     if marked is not None:
-        return marked, f"{marked.value} marker"
+        return marked, _MARKER_REASONS[marked]
     if _is_share_row(f):
         return Kind.BOILER, "share buttons"
     if credit_split(f.text) is not None:
@@ -194,6 +194,14 @@ def explain(f: Features) -> tuple[Kind, str]:
     return Kind.TEXT, "text"
 
 
+_MARKER_REASONS = {
+    Kind.CAPTURE: "capture header",
+    Kind.TAGS: "tags label",
+    Kind.AUTHOR_FOOTER: "author label",
+    Kind.CUT: "end marker (related stories, comments)",
+    Kind.BOILER: "page furniture: read-more, subscribe or share marker",
+    Kind.FOOTER: "page footer (copyright, contacts)",
+}
 _FURNITURE_KINDS = {Effect.DROP: Kind.BOILER, Effect.END: Kind.CUT, Effect.TIME: Kind.DATELINE}
 
 

@@ -29,10 +29,21 @@ _TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
 _BYLINE_WINDOW = 5  # non-blank lines under the title where a bare name line is a byline
 _MAX_WRAP = 100  # longer lines mean the dump was not hard-wrapped
 _WRAP_SLACK = 12
+_SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
 _LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
 _HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
 _ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one line of a dump was taken for, and the main reason: ``parse --explain``."""
+
+    line: int  # 1-based, in the file as given
+    text: str
+    label: str
+    reason: str
 
 
 @dataclass(slots=True)
@@ -42,7 +53,22 @@ class _Page:
     kinds: list[Kind]
     clock: Clock
     block: Block | None = None
+    reasons: list[str] = field(default_factory=list)
+    origins: list[int] = field(default_factory=list)
+    labels: dict[int, tuple[str, str]] = field(default_factory=dict)
     moments: dict[int, Found | None] = field(default_factory=dict)
+
+    def label(self, i: int, label: str, reason: str) -> None:
+        self.labels[i] = (label, reason)
+
+    def verdicts(self) -> list[Verdict]:
+        out = []
+        for i, text in enumerate(self.lines):
+            if self.kinds[i] is Kind.BLANK:
+                continue
+            label, reason = self.labels.get(i, ("furniture", self.reasons[i]))
+            out.append(Verdict(self.origins[i] + 1, text, label, reason))
+        return out
 
     def when(self, i: int) -> Found | None:
         """The moment printed in line ``i``, looked for once per line."""
@@ -62,6 +88,7 @@ class _Fields:
     footer_authors: list[str] = field(default_factory=list)
     published: datetime | None = None
     section: str | None = None
+    section_at: int | None = None
     tags: list[str] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
@@ -75,18 +102,31 @@ def parse_text(
     captured: datetime | date | None = None,
     source: str | None = None,
 ) -> Article:
+    return read_text(text, zone=zone, captured=captured, source=source)[0]
+
+
+def explain_text(
+    text: str, *, zone: tzinfo = UTC, captured: datetime | date | None = None
+) -> tuple[list[Verdict], ParseError | None]:
+    """Every line with what the reader took it for; the refusal, if the text was refused."""
+    page = _read_page(text, zone, captured, refuse=False)
+    try:
+        _walk(page, captured, zone)
+    except ParseError as exc:
+        return page.verdicts(), exc
+    return page.verdicts(), None
+
+
+def read_text(
+    text: str,
+    *,
+    zone: tzinfo = UTC,
+    captured: datetime | date | None = None,
+    source: str | None = None,
+) -> tuple[Article, list[Verdict]]:
     page = _read_page(text, zone, captured)
-    captured = _prefer_page(_captured(page), captured, zone)
-    page.clock = _clock(zone, captured)
-    page.moments.clear()
-    title_at = _find_title(page)
-    fields = _Fields()
-    for i in range(title_at):
-        _take_header(page, i, fields)
-    _take_rest(page, title_at + 1, fields)
-    if not fields.body:
-        raise ParseError("text has a title but no article body")
-    return Article(
+    title_at, captured, fields = _walk(page, captured, zone)
+    article = Article(
         title=page.lines[title_at],
         authors=fields.authors or fields.footer_authors,
         published=fields.published,
@@ -100,27 +140,56 @@ def parse_text(
         language=detect_language(" ".join(fields.body)),
         source=source,
     )
+    return article, page.verdicts()
 
 
-def _read_page(text: str, zone: tzinfo, captured: datetime | date | None) -> _Page:
-    lines = _unwrap([clean_line(raw) for raw in text.splitlines()])
+def _walk(
+    page: _Page, captured: datetime | date | None, zone: tzinfo
+) -> tuple[int, datetime | date | None, _Fields]:
+    captured = _prefer_page(_captured(page), captured, zone)
+    page.clock = _clock(zone, captured)
+    page.moments.clear()
+    title_at = _find_title(page)
+    fields = _Fields()
+    above = [i for i in range(title_at) if page.kinds[i] is not Kind.BLANK]
+    near = set(above[-_SECTION_WINDOW:])
+    for i in range(title_at):
+        _take_header(page, i, fields, near=i in near and fields.section is None)
+    if fields.section is None and fields.section_at is not None:
+        fields.section = page.lines[fields.section_at]
+        page.label(fields.section_at, "section", "a short name just above the headline")
+    _take_rest(page, title_at + 1, fields)
+    if not fields.body:
+        raise ParseError("text has a title but no article body")
+    return title_at, captured, fields
+
+
+def _read_page(
+    text: str, zone: tzinfo, captured: datetime | date | None, *, refuse: bool = True
+) -> _Page:
+    lines, origins = _unwrap([clean_line(raw) for raw in text.splitlines()])
     feats = [ln.features(line) for line in lines]
-    kinds = [ln.classify(f) for f in feats]
-    if not any(k is Kind.TEXT for k in kinds):
+    explained = [ln.explain(f) for f in feats]
+    kinds = [kind for kind, _ in explained]
+    if refuse and not any(k is Kind.TEXT for k in kinds):
         raise ParseError("text holds no prose: no line reads as a title or a paragraph")
-    return _Page(lines, feats, kinds, _clock(zone, captured), main_block(feats, kinds))
+    page = _Page(lines, feats, kinds, _clock(zone, captured), main_block(feats, kinds))
+    page.reasons = [reason for _, reason in explained]
+    page.origins = origins
+    return page
 
 
-def _unwrap(lines: list[str]) -> list[str]:
+def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
     """Re-join paragraphs that a dump hard-wrapped at a fixed width (mail, terminals).
 
     The wrap width shows as many lines that end close to the same length and go on in the
     next line; the third-longest line is taken as the width so one or two long captions do
     not hide it. Only prose joins prose: a byline or caption under a long line stays apart.
     """
+    as_given = (lines, list(range(len(lines))))
     lengths = sorted((len(line) for line in lines if line), reverse=True)
     if len(lengths) < 8 or lengths[2] > _MAX_WRAP:
-        return lines
+        return as_given
     width = lengths[2] - _WRAP_SLACK
     joins = {
         i
@@ -128,14 +197,16 @@ def _unwrap(lines: list[str]) -> list[str]:
         if lines[i] and len(lines[i - 1]) >= width and _prose(lines[i])
     }
     if len(joins) < max(4, len(lengths) // 5):
-        return lines
+        return as_given
     out: list[str] = []
+    origins: list[int] = []
     for i, line in enumerate(lines):
         if out and i in joins:
             out[-1] = f"{out[-1]} {line}"
         else:
             out.append(line)
-    return out
+            origins.append(i)
+    return out, origins
 
 
 def _prose(line: str) -> bool:
@@ -186,6 +257,8 @@ def _find_title(page: _Page) -> int:
             best, best_score = i, score
     if best < 0:
         raise ParseError("text has no line that reads as a title")
+    where = "above the article's first paragraph" if page.block else "near the top"
+    page.label(best, "headline", f"title-shaped, best placed {where} (score {best_score:.1f})")
     return best
 
 
@@ -244,6 +317,7 @@ def _dateline(page: _Page, i: int) -> bool:
     if len(ln.features(rest).text.split()) > 4:
         return False
     page.kinds[i] = Kind.DATELINE
+    page.reasons[i] = "a date with few other words"
     return True
 
 
@@ -256,17 +330,31 @@ def _section_shaped(f: Features) -> bool:
     return 1 <= f.words <= 3 and not f.has_digit and not f.ends_sentence and f.caps_ratio > 0
 
 
-def _take_header(page: _Page, i: int, fields: _Fields) -> None:
+def _take_header(page: _Page, i: int, fields: _Fields, *, near: bool) -> None:
+    """One line above the title; ``near`` says it stands among the last few above it, where
+    a section name is printed (a masthead or menu entry higher up is not the section)."""
     kind, f = page.kinds[i], page.feats[i]
     if kind is Kind.TAGS:
+        page.label(i, "tags", page.reasons[i])
         _take_tags(f, fields)
     elif kind is Kind.BREADCRUMB and fields.section is None:
         crumbs = [c for c in f.list_items if c.casefold() not in {"home", "головна", "главная"}]
         fields.section = crumbs[-1] if crumbs else None
+        page.label(i, "section", "breadcrumb above the headline")
     elif _dateline(page, i) or kind is Kind.BYLINE:
+        page.label(i, _byline_label(page, i), "byline or date above the headline")
         _take_byline(page, i, fields)
-    elif kind is Kind.TEXT and fields.section is None and _section_shaped(f):
-        fields.section = f.text
+    elif kind is Kind.TEXT and _section_shaped(f) and near:
+        fields.section_at = i  # the one closest to the title wins
+        page.label(i, "furniture", "above the headline (menu, masthead, banner)")
+    elif kind is Kind.CAPTURE:
+        page.label(i, "captured", "capture header")
+    elif kind is Kind.TEXT:
+        page.label(i, "furniture", "above the headline (menu, masthead, banner)")
+
+
+def _byline_label(page: _Page, i: int) -> str:
+    return "byline" if ln.byline_start(page.lines[i]) is not None else "date"
 
 
 def _take_tags(f: Features, fields: _Fields) -> None:
@@ -295,17 +383,29 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
         kind = page.kinds[i]
         if i in near and not fields.authors and _bare_byline(page, i):
             fields.authors = split_names(page.lines[i])
+            page.label(i, "byline", "names alone beside a date line")
             continue
         if kind is Kind.CUT and read:
+            _label_after(page, i)
             return
         if kind is Kind.TEXT and not fields.body and _dateline(page, i):
             kind = Kind.DATELINE
         elif kind is Kind.BYLINE and fields.body and _sentence(page.feats[i]):
             kind = Kind.TEXT
-        if kind is Kind.TEXT and (i > last or not (read or _opens_body(page.feats[i]))):
+        if kind is Kind.TEXT and i > last:
+            page.label(i, "furniture", "after the article's last paragraph")
+            continue
+        if kind is Kind.TEXT and not (read or _opens_body(page.feats[i])):
+            page.label(i, "furniture", "short line above the first paragraph")
             continue
         read = read or is_prose(page.feats[i], kind)
         _take_line(page, i, kind, fields)
+
+
+def _label_after(page: _Page, cut: int) -> None:
+    page.label(cut, "cut", f"{page.reasons[cut]}: the article ends here")
+    for i in range(cut + 1, len(page.lines)):
+        page.label(i, "after-cut", f"below the cut at line {page.origins[cut] + 1}")
 
 
 def _opens_body(f: Features) -> bool:
@@ -316,15 +416,27 @@ def _opens_body(f: Features) -> bool:
 def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
     text = page.lines[i]
     if kind is Kind.TEXT:
+        first = not fields.body
+        page.label(i, "lead" if first else "body", "paragraph" if first else _body_reason(page, i))
         fields.body.append(text)
     elif kind in (Kind.BYLINE, Kind.DATELINE):
+        page.label(i, _byline_label(page, i), page.reasons[i])
         _take_byline(page, i, fields)
     elif kind is Kind.CAPTION:
+        page.label(i, "caption", page.reasons[i])
         _take_caption(page, i, fields)
     elif kind is Kind.AUTHOR_FOOTER:
+        page.label(i, "byline", "author line under the article")
         fields.footer_authors.extend(split_names(text[ln.author_label_end(text) :]))
     elif kind is Kind.TAGS:
+        page.label(i, "tags", page.reasons[i])
         _take_tags(page.feats[i], fields)
+
+
+def _body_reason(page: _Page, i: int) -> str:
+    if is_prose(page.feats[i], Kind.TEXT):
+        return "paragraph"
+    return "short line inside the article (subheading or one-line paragraph)"
 
 
 def _take_caption(page: _Page, i: int, fields: _Fields) -> None:
@@ -337,6 +449,7 @@ def _take_caption(page: _Page, i: int, fields: _Fields) -> None:
     short = i > 0 and page.feats[i - 1].words <= _CAPTION_WORDS
     if not caption and above and short and fields.body and fields.body[-1] == above:
         caption = fields.body.pop()
+        page.label(i - 1, "caption", "the line a photo credit below it belongs to")
     fields.images.append(Image(caption=caption, credit=credit))
 
 
