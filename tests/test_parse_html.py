@@ -93,3 +93,34 @@ def test_html_is_recognised_by_content_whatever_the_file_name() -> None:
     assert article.title == "Volunteers plant 12,000 trees on former quarry"
     assert article.images == [] or all(isinstance(i, Image) for i in article.images)
     assert article.published == datetime(2025, 4, 2, 20, 45, tzinfo=UTC)
+
+
+_PARAGRAPHS = (
+    "<p>The city council voted on Thursday evening to build a cycle and footbridge across the "
+    "river between the station and the new housing estate on the east bank.</p>"
+    "<p>Councillors approved the plan by 34 votes to 9 after a debate of almost three hours, in "
+    "which several residents spoke about the long detour they make today.</p>"
+    "<p>The bridge will cost about 6.4 million, most of it from a national fund for active "
+    "travel, and construction is due to start next spring, the council said.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "top", "title"),
+    [
+        ("", "<p>Council votes for a cycle bridge</p>", "Council votes for a cycle bridge"),
+        ("<title>Cycle bridge approved</title>", "", "Cycle bridge approved"),
+        ("", "", "The city council voted on Thursday evening to build a cycle and footbridge "
+         "across the river between the station and…"),
+    ],
+    ids=["first-heading-like-line", "title-element", "opening-words"],
+)
+def test_page_without_headline_markup_still_gives_its_article(
+    head: str, top: str, title: str
+) -> None:
+    html = f"<html><head>{head}</head><body><div>{top}{_PARAGRAPHS}</div></body></html>"
+    [article] = parse_bytes(html.encode(), name="page.html")
+    assert article.title == title
+    assert len(article.body) == 3
+    assert article.body[0].startswith("The city council voted")
+    assert article.title not in article.body

@@ -31,6 +31,8 @@ class PageMeta:
     lang: str | None = None
     canonical: str | None = None
     figcaptions: list[str] = field(default_factory=list)
+    title_tag: str | None = None  # the <title> element, site name and all
+    heading: str | None = None  # the first <h1>
 
     def first(self, *keys: str) -> str | None:
         for key in keys:
@@ -65,6 +67,10 @@ class _HeadReader(HTMLParser):
             self._start("ld")
         elif tag == "figcaption":
             self._start("figcaption")
+        elif tag == "title" and self.page.title_tag is None and self._capture is None:
+            self._start("title")
+        elif tag == "h1" and self.page.heading is None and self._capture is None:
+            self._start("h1")
 
     def handle_endtag(self, tag: str) -> None:
         if self._capture == "ld" and tag == "script":
@@ -74,6 +80,13 @@ class _HeadReader(HTMLParser):
             text = " ".join("".join(self._buffer).split())
             if text:
                 self.page.figcaptions.append(text)
+            self._capture = None
+        elif self._capture in ("title", "h1") and tag == self._capture:
+            found = " ".join("".join(self._buffer).split()) or None
+            if tag == "title":
+                self.page.title_tag = found
+            else:
+                self.page.heading = found
             self._capture = None
 
     def handle_data(self, data: str) -> None:

@@ -25,6 +25,7 @@ from storage.types import Article, Image
 log = logging.getLogger("newswatch.parse")
 
 _LABEL_WORDS = 4
+_HEADING_WORDS = 20
 _DROPPED = frozenset({ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.FOOTER, ln.Kind.BLANK})
 
 
@@ -33,11 +34,13 @@ def parse_html(html: str, clock: Clock, *, source: str | None = None) -> Article
     extracted = _extract(html)
     ld = page.ld_article or {}
     title = _title(page, ld, extracted)
-    body, byline_authors = _body(extracted, title)
+    body, byline_authors = _body(extracted, title or "")
     if not body:
         body = _ld_body(ld)
     if not body:
         raise ParseError("HTML page holds no article: no main text was found")
+    if title is None:
+        title, body = _title_from_body(body)
     authors = _authors(page, ld, extracted) or byline_authors
     return Article(
         title=title,
@@ -69,15 +72,28 @@ def _extract(html: str) -> dict[str, Any]:
     return dict(document.as_dict()) if hasattr(document, "as_dict") else dict(document)
 
 
-def _title(page: PageMeta, ld: dict[str, Any], extracted: dict[str, Any]) -> str:
+def _title(page: PageMeta, ld: dict[str, Any], extracted: dict[str, Any]) -> str | None:
     for value in (
         ld.get("headline"),
         page.first("og:title", "twitter:title"),
         extracted.get("title"),
+        page.heading,
+        page.title_tag,
     ):
         if isinstance(value, str) and value.strip():
             return clean_line(value)
-    raise ParseError("HTML page holds no article: it has no title or headline")
+    return None
+
+
+def _title_from_body(body: list[str]) -> tuple[str, list[str]]:
+    """A page with no headline markup at all: its first heading-like line is the title (and
+    leaves the body), else the opening words of its first paragraph stand for one."""
+    first = ln.features(body[0])
+    if len(body) > 1 and not first.ends_sentence and first.words <= _HEADING_WORDS:
+        return body[0], body[1:]
+    words = body[0].split()
+    title = " ".join(words[:_HEADING_WORDS])
+    return (title if len(words) <= _HEADING_WORDS else f"{title}…"), body
 
 
 def _body(extracted: dict[str, Any], title: str) -> tuple[list[str], list[str]]:
