@@ -175,9 +175,9 @@ def read_trafilatura(case: Case) -> tuple[str, list[str]] | None:
 def page_cases(labels: list[dict[str, Any]], renderer: str) -> Iterable[Case]:
     for label in labels:
         path = dump_path(renderer, label["stem"])
-        if renderer not in label["renderers"] or not path.is_file():
+        data = path.read_bytes() if path.is_file() else b""
+        if not data.strip():
             continue
-        data = path.read_bytes()
         dump = norm(data.decode("utf-8", "replace"))
         yield Case(
             name=label["file"],

@@ -140,6 +140,12 @@ _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+def opening_words(paragraph: str, count: int) -> str:
+    """A title for an article that printed none: its first words, marked as cut."""
+    words = paragraph.split()
+    return " ".join(words) if len(words) <= count else " ".join(words[:count]) + "…"
+
+
 def clean_line(text: str) -> str:
     """One line as readers see it: NFC, no BOM, no zero-width marks, single spaces."""
     text = unicodedata.normalize("NFC", text.replace("\ufeff", ""))

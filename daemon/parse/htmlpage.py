@@ -16,6 +16,7 @@ from daemon.parse.fields import (
     clean_line,
     detect_language,
     estimate_reading_time,
+    opening_words,
     split_names,
     unique,
 )
@@ -91,9 +92,7 @@ def _title_from_body(body: list[str]) -> tuple[str, list[str]]:
     first = ln.features(body[0])
     if len(body) > 1 and not first.ends_sentence and first.words <= _HEADING_WORDS:
         return body[0], body[1:]
-    words = body[0].split()
-    title = " ".join(words[:_HEADING_WORDS])
-    return (title if len(words) <= _HEADING_WORDS else f"{title}…"), body
+    return opening_words(body[0], _HEADING_WORDS), body
 
 
 def _body(extracted: dict[str, Any], title: str) -> tuple[list[str], list[str]]:

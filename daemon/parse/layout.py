@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from daemon.parse.lines import Features, Kind
+from daemon.parse.stopwords import content_words, density, page_language
 
 _PROSE_WORDS = 10  # a finished sentence this long is a paragraph, not a label
 _LONG_WORDS = 20  # this long is prose even without final punctuation (cut-off leads)
+_SENTENCE_DENSITY = 0.15  # stop words a finished sentence needs (names, lists have none)
+_LONG_DENSITY = 0.30  # and an unfinished long line, which may be a row of links
 _SENTENCE_WORDS = 4
 _SHORT_COST = 2.0  # a short text line: a headline in a list, a menu entry
 _FURNITURE_COST = 4.0  # a line the classifier knows is not article text
@@ -31,14 +34,54 @@ class Block:
     words: int
 
 
-def is_prose(f: Features, kind: Kind) -> bool:
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Which lines read as prose, and where the article's run is."""
+
+    prose: list[bool]
+    block: Block | None
+    language: int | None
+
+
+def assess(feats: list[Features], kinds: list[Kind]) -> Layout:
+    language = page_language([f.text for f, k in zip(feats, kinds, strict=True) if k is Kind.TEXT])
+    prose = [_is_prose(f, k, language) for f, k in zip(feats, kinds, strict=True)]
+    return Layout(prose, main_block(feats, kinds, prose), language)
+
+
+def lead_words(feats: list[Features], layout: Layout, paragraphs: int = 3) -> frozenset[str]:
+    """The content words of the article's first paragraphs, which its headline repeats."""
+    if layout.block is None:
+        return frozenset()
+    found: set[str] = set()
+    taken = 0
+    for i in range(layout.block.first, layout.block.last + 1):
+        if layout.prose[i]:
+            found.update(content_words(feats[i].text, layout.language))
+            taken += 1
+            if taken == paragraphs:
+                break
+    return frozenset(found)
+
+
+def overlap(text: str, lead: frozenset[str], language: int | None) -> float:
+    """Share of a line's content words that the article's lead uses too."""
+    mine = content_words(text, language)
+    return len(mine & lead) / len(mine) if mine and lead else 0.0
+
+
+def _is_prose(f: Features, kind: Kind, language: int | None) -> bool:
     if kind is not Kind.TEXT:
         return False
-    return (f.words >= _PROSE_WORDS and f.ends_sentence) or f.words >= _LONG_WORDS
+    sentence = f.words >= _PROSE_WORDS and f.ends_sentence
+    if not sentence and f.words < _LONG_WORDS:
+        return False
+    share = density(f.text, language)
+    return share is None or share >= (_SENTENCE_DENSITY if sentence else _LONG_DENSITY)
 
 
-def line_score(f: Features, kind: Kind) -> float:
-    if is_prose(f, kind):
+def line_score(f: Features, kind: Kind, prose: bool) -> float:
+    if prose:
         return float(f.words)
     if kind is Kind.TEXT and f.ends_sentence and f.words >= _SENTENCE_WORDS:
         return 1.0  # a one-line paragraph ("Tickets are sold out.") keeps the run going
@@ -47,13 +90,13 @@ def line_score(f: Features, kind: Kind) -> float:
     return -_SHORT_COST if kind is Kind.TEXT else -_FURNITURE_COST
 
 
-def main_block(feats: list[Features], kinds: list[Kind]) -> Block | None:
+def main_block(feats: list[Features], kinds: list[Kind], prose: list[bool]) -> Block | None:
     """The run of lines whose scores add up to the most (Kadane's maximum subarray)."""
     best: Block | None = None
     best_total = 0.0
     total, first, words = 0.0, 0, 0
     for i, (f, kind) in enumerate(zip(feats, kinds, strict=True)):
-        score = line_score(f, kind)
+        score = line_score(f, kind, prose[i])
         if total <= 0 and score > 0:
             total, first, words = 0.0, i, 0
         total += score

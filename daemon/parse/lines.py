@@ -246,9 +246,24 @@ def _list_kind(f: Features) -> Kind:
 def _is_byline(f: Features) -> bool:
     if f.words > 20:
         return False
-    if _BY.search(f.text) is not None:
+    match = _BY.search(f.text)
+    if match is not None and _names_follow(f.text[match.end() :]):
         return not f.ends_sentence or f.has_digit
     return read_time(f.text) is not None
+
+
+_NAME_STOPS = re.compile(r"\s(?:\||·|•|—|–|-)\s|[|;(\d]")
+
+
+def _names_follow(rest: str) -> bool:
+    """After "by" stand names, up to a date, a separator or the end: "by Jane Roe | 5 May",
+    not "por Magallanes este miércoles" (Spanish "through"), "von Krieg und Flucht"."""
+    stop = _NAME_STOPS.search(rest)
+    names = rest[: stop.start()] if stop else rest
+    tokens = names.replace(",", " ").split()
+    return bool(tokens) and all(
+        t[0].isupper() or t in _CONNECTORS or t.lower() in _NAME_LINKS for t in tokens
+    )
 
 
 def _list_items(text: str) -> tuple[str, tuple[str, ...]]:

@@ -18,10 +18,11 @@ from daemon.parse.fields import (
     clean_line,
     detect_language,
     estimate_reading_time,
+    opening_words,
     split_names,
     unique,
 )
-from daemon.parse.layout import Block, is_prose, main_block
+from daemon.parse.layout import Block, assess, lead_words, overlap
 from daemon.parse.lines import Features, Kind
 from storage.types import Article, Image
 
@@ -29,6 +30,9 @@ _TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
 _BYLINE_WINDOW = 5  # non-blank lines under the title where a bare name line is a byline
 _MAX_WRAP = 100  # longer lines mean the dump was not hard-wrapped
 _WRAP_SLACK = 12
+_OVERLAP_WEIGHT = 4.0  # a headline names what its lead is about; a menu entry does not
+_WIDE_TITLE_WINDOW = 40
+_DERIVED_TITLE_WORDS = 20
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
 _LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
@@ -53,6 +57,9 @@ class _Page:
     kinds: list[Kind]
     clock: Clock
     block: Block | None = None
+    prose: list[bool] = field(default_factory=list)
+    language: int | None = None
+    lead: frozenset[str] = frozenset()
     reasons: list[str] = field(default_factory=list)
     origins: list[int] = field(default_factory=list)
     labels: dict[int, tuple[str, str]] = field(default_factory=dict)
@@ -125,9 +132,9 @@ def read_text(
     source: str | None = None,
 ) -> tuple[Article, list[Verdict]]:
     page = _read_page(text, zone, captured)
-    title_at, captured, fields = _walk(page, captured, zone)
+    title, captured, fields = _walk(page, captured, zone)
     article = Article(
-        title=page.lines[title_at],
+        title=title,
         authors=fields.authors or fields.footer_authors,
         published=fields.published,
         captured=captured,
@@ -145,23 +152,32 @@ def read_text(
 
 def _walk(
     page: _Page, captured: datetime | date | None, zone: tzinfo
-) -> tuple[int, datetime | date | None, _Fields]:
+) -> tuple[str, datetime | date | None, _Fields]:
     captured = _prefer_page(_captured(page), captured, zone)
     page.clock = _clock(zone, captured)
     page.moments.clear()
     title_at = _find_title(page)
+    if title_at is not None:
+        title, head_end, body_start = page.lines[title_at], title_at, title_at + 1
+    elif page.block is not None:
+        # No line reads as a title, but the page holds an article: keep it, named by its
+        # opening words, rather than refuse it and miss what it reports.
+        head_end = body_start = page.block.first
+        title = opening_words(page.lines[head_end], _DERIVED_TITLE_WORDS)
+    else:
+        raise ParseError("text has no line that reads as a title")
     fields = _Fields()
-    above = [i for i in range(title_at) if page.kinds[i] is not Kind.BLANK]
+    above = [i for i in range(head_end) if page.kinds[i] is not Kind.BLANK]
     near = set(above[-_SECTION_WINDOW:])
-    for i in range(title_at):
+    for i in range(head_end):
         _take_header(page, i, fields, near=i in near and fields.section is None)
     if fields.section is None and fields.section_at is not None:
         fields.section = page.lines[fields.section_at]
         page.label(fields.section_at, "section", "a short name just above the headline")
-    _take_rest(page, title_at + 1, fields)
+    _take_rest(page, body_start, fields)
     if not fields.body:
         raise ParseError("text has a title but no article body")
-    return title_at, captured, fields
+    return title, captured, fields
 
 
 def _read_page(
@@ -173,7 +189,9 @@ def _read_page(
     kinds = [kind for kind, _ in explained]
     if refuse and not any(k is Kind.TEXT for k in kinds):
         raise ParseError("text holds no prose: no line reads as a title or a paragraph")
-    page = _Page(lines, feats, kinds, _clock(zone, captured), main_block(feats, kinds))
+    layout = assess(feats, kinds)
+    page = _Page(lines, feats, kinds, _clock(zone, captured), layout.block, layout.prose)
+    page.language, page.lead = layout.language, lead_words(feats, layout)
     page.reasons = [reason for _, reason in explained]
     page.origins = origins
     return page
@@ -246,31 +264,35 @@ def _captured(page: _Page) -> datetime | date | None:
     return None
 
 
-def _find_title(page: _Page) -> int:
-    window = _title_window(page)
-    best, best_score = -1, float("-inf")
-    for rank, i in enumerate(window):
-        if not _title_shaped(page, i):
-            continue
-        score = _title_score(page, window, rank) - 0.25 * rank
-        if score > best_score:
-            best, best_score = i, score
-    if best < 0:
-        raise ParseError("text has no line that reads as a title")
-    where = "above the article's first paragraph" if page.block else "near the top"
-    page.label(best, "headline", f"title-shaped, best placed {where} (score {best_score:.1f})")
-    return best
+def _find_title(page: _Page) -> int | None:
+    """The title line, looked for just above the article and, when share buttons and
+    widgets stand between them, further up."""
+    for window in _title_windows(page):
+        anchor = window.index(page.block.first) if page.block and page.block.first in window else 0
+        best, best_score = -1, float("-inf")
+        for rank, i in enumerate(window):
+            if not _title_shaped(page, i):
+                continue
+            score = _title_score(page, window, rank) - 0.25 * abs(anchor - rank)
+            if score > best_score:
+                best, best_score = i, score
+        if best >= 0:
+            where = "above the article's first paragraph" if page.block else "near the top"
+            page.label(best, "headline", f"title-shaped, placed {where} (score {best_score:.1f})")
+            return best
+    return None
 
 
-def _title_window(page: _Page) -> list[int]:
+def _title_windows(page: _Page) -> list[list[int]]:
     """The lines where the title may stand: the top of the page, or, when a long menu pushes
-    the article down, the lines just above its first paragraph."""
+    the article down, the lines just above its first paragraph; then a wider stretch."""
     nonblank = page.nonblank()
     if page.block is None:
-        return nonblank[:_TITLE_WINDOW]
+        return [nonblank[:_TITLE_WINDOW]]
     start = nonblank.index(page.block.first)
     low = max(0, start + 1 - _TITLE_WINDOW)
-    return nonblank[low : low + _TITLE_WINDOW]
+    wide = max(0, start + 1 - _WIDE_TITLE_WINDOW)
+    return [nonblank[low : low + _TITLE_WINDOW], nonblank[wide : start + 1]]
 
 
 def _title_shaped(page: _Page, i: int) -> bool:
@@ -300,7 +322,7 @@ def _title_score(page: _Page, window: list[int], rank: int) -> float:
         score += 1.5
     if 5 <= page.feats[window[rank]].words <= 22:
         score += 1
-    return score
+    return score + _OVERLAP_WEIGHT * overlap(page.lines[window[rank]], page.lead, page.language)
 
 
 def _dateline(page: _Page, i: int) -> bool:
@@ -395,10 +417,10 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
         if kind is Kind.TEXT and i > last:
             page.label(i, "furniture", "after the article's last paragraph")
             continue
-        if kind is Kind.TEXT and not (read or _opens_body(page.feats[i])):
+        if kind is Kind.TEXT and not (read or page.prose[i] or _sentence_line(page.feats[i])):
             page.label(i, "furniture", "short line above the first paragraph")
             continue
-        read = read or is_prose(page.feats[i], kind)
+        read = read or page.prose[i]
         _take_line(page, i, kind, fields)
 
 
@@ -408,9 +430,9 @@ def _label_after(page: _Page, cut: int) -> None:
         page.label(i, "after-cut", f"below the cut at line {page.origins[cut] + 1}")
 
 
-def _opens_body(f: Features) -> bool:
-    """A line that may stand first in the body: a paragraph, or at least a sentence."""
-    return is_prose(f, Kind.TEXT) or (f.ends_sentence and f.words >= _LEAD_WORDS)
+def _sentence_line(f: Features) -> bool:
+    """A short line that may still open the body: a finished sentence ("Kyiv was quiet.")."""
+    return f.ends_sentence and f.words >= _LEAD_WORDS
 
 
 def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
@@ -434,7 +456,7 @@ def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
 
 
 def _body_reason(page: _Page, i: int) -> str:
-    if is_prose(page.feats[i], Kind.TEXT):
+    if page.prose[i]:
         return "paragraph"
     return "short line inside the article (subheading or one-line paragraph)"
 
