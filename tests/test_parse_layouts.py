@@ -186,3 +186,18 @@ def test_explain_shows_the_lines_of_a_refused_dump(
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 4
     assert "menu.txt" in captured.err
+
+
+@pytest.mark.parametrize("opening", ["[logo]", "[                    ]", "[Menu] [Search]"])
+def test_dump_opening_with_a_bracketed_image_is_text_not_json(opening: str) -> None:
+    page = "\n".join(
+        [
+            opening,
+            "Ferry service resumes across the estuary",
+            "The ferry between the two harbours ran again on Monday after three weeks of repairs.",
+            "The operator said that timetables would stay reduced until the end of the month.",
+        ]
+    )
+    [article] = parse_bytes(page.encode(), name="dump.txt")
+    assert article.title == "Ferry service resumes across the estuary"
+    assert len(article.body) == 2

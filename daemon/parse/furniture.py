@@ -3,7 +3,8 @@ article (comment threads, wire credits, partner blocks, counters, prompts, relat
 category lines).
 
 Such lines read like short text, so shape alone keeps them; their wording, though, is shared
-by thousands of sites because it comes from the same CMS themes and wire styles. Each pattern
+by thousands of sites because it comes from the same CMS themes and wire styles; the
+commonest of those strings in German, French, Spanish, Italian and Polish are here too. Each pattern
 carries the name of its family, which ``newswatch parse --explain`` shows as the reason a line
 was dropped. A family either ends the article (a comments heading, "Related") or is dropped
 where it stands (a counter, "Listen").
@@ -31,6 +32,53 @@ class Furniture:
 _MAX_WORDS = 25  # furniture lines are short; a long line starting alike is prose
 
 _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
+    (
+        "comment thread",
+        Effect.END,
+        # the commonest CMS wording in German, French, Spanish, Italian and Polish
+        r"(?:\d+\s+)?(?:kommentare?|commentaires?|comentarios?|commenti|komentarze?)"
+        r"(?:\s*\(\d+\))?|kommentar (?:schreiben|verfassen|hinterlassen)|kommentieren"
+        r"|laisser un commentaire|deja (?:un|tu) comentario|lascia un commento|dodaj komentarz"
+        r"|schreibe einen kommentar|(?:antworten|répondre|responder|rispondi|odpowiedz)$",
+    ),
+    (
+        "comment form",
+        Effect.DROP,
+        r"(?:deine|ihre) e-?mail-?adresse wird nicht veröffentlicht|erforderliche felder"
+        r"|e-?mail \(wird (?:benötigt|nicht veröffentlicht)|votre adresse (?:e-?mail|de "
+        r"messagerie) ne sera pas publiée|tu (?:dirección de )?correo electrónico no será publicad"
+        r"|il tuo indirizzo email non sarà pubblicato|twój adres e-?mail nie zostanie opublikowany"
+        r"|gefällt mir|j.aime|me gusta",
+    ),
+    (
+        "related block",
+        Effect.END,
+        r"(?:das|dies) könnte (?:dich|sie|ihnen|dir) auch interessieren|auch interessant"
+        r"|weitere (?:artikel|beiträge|nachrichten|meldungen|themen)|ähnliche (?:artikel|beiträge)"
+        r"|verwandte (?:artikel|beiträge|themen)|neueste (?:artikel|beiträge)|meistgelesen\w*"
+        r"|(?:vorheriger|nächster|älterer|neuerer) (?:beitrag|artikel)|(?:previous|next|older|"
+        r"newer) (?:post|article|entry|story)|sur le même (?:sujet|thème)|articles similaires"
+        r"|les plus lus|à lire aussi|noticias relacionadas|te puede interesar|lo más leído"
+        r"|más noticias|articoli correlati|i più letti|leggi anche|podobne artykuły"
+        r"|najczęściej czytane|czytaj (?:też|także)|zobacz (?:też|także)|polecamy"
+        r"|(?:about|über) (?:the|den|die) (?:author|autor|autorin)|об авторе|про автора",
+    ),
+    (
+        "subscription prompt",
+        Effect.DROP,
+        r".{0,60}(?:newsletter|рассылк|розсилк).{0,40}(?:abonnieren|anmelden|bestellen|"
+        r"subscribe|sign up|suscr|inscri|iscriv|zapisz|подпис|підпис)"
+        r"|(?:subscribe|sign up|abonnieren|suscríbete|abonnez-vous)\b.{0,60}$"
+        r"|(?:was this|war (?:der|dieser) (?:artikel|beitrag)) (?:article |page )?(?:helpful|nützlich)",
+    ),
+    (
+        "page action",
+        Effect.DROP,
+        r"(?:teilen|drucken|merken|vorlesen|anhören|artikel anhören|pocket|tweet|twittern|"
+        r"pinnen|partager|imprimer|compartir|imprimir|condividi|stampa|udostępnij|drukuj|"
+        r"escucha esta noticia|das link wurde kopiert|link kopieren|zum inhalt springen|"
+        r"direkt zum inhalt|skip to (?:main )?content)$",
+    ),
     (
         "comment thread",
         Effect.END,
@@ -137,6 +185,15 @@ _PATTERNS = tuple(
 _WHOLE_LINE = frozenset(
     {"page action", "counter", "relative time", "comment thread", "partner block", "related block"}
 )
+_COOKIES = re.compile(
+    r"\bcookies?\b.{0,80}\b(?:use|uses|using|accept|consent|verwende|nutze|einverstanden|"
+    r"utilis|usamos|utiliza|używa|akceptuj|использ|викорис)"
+    r"|\b(?:we|this (?:site|website)|wir|diese (?:website|seite)|nous|este sitio)\b.{0,40}"
+    r"\bcookies?\b|privacy (?:&|and) cookies",
+    re.I,
+)
+_COOKIE_NOTICE = Furniture("cookie notice", Effect.DROP)
+_COOKIE_WORDS = 80
 
 
 def furniture(text: str, words: int) -> Furniture | None:
@@ -146,7 +203,11 @@ def furniture(text: str, words: int) -> Furniture | None:
     others need only begin it, and then only on a short line, so a sentence that happens to
     open with "Reporting by the BBC showed…" stays prose.
     """
-    if words > _MAX_WORDS or not text:
+    if not text:
+        return None
+    if words <= _COOKIE_WORDS and _COOKIES.search(text):
+        return _COOKIE_NOTICE
+    if words > _MAX_WORDS:
         return None
     for found, pattern in _PATTERNS:
         match = pattern.match(text)

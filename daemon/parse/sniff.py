@@ -22,9 +22,18 @@ _HTML_ROOT = re.compile(r"<(?:!doctype html|html|head|body)[\s>]", re.I)
 _TAG = re.compile(r"</?(?:p|div|span|a|article|section|h[1-6]|br|img|meta|title)\b[^>]*>", re.I)
 
 
+_JSON_START = re.compile(r'^(?:\{\s*(?:"|\}|$)|\[\s*(?:[{\["\d-]|$)|\[\s*\]\s*$)')
+
+
+def _json_shaped(head: str) -> bool:
+    """JSON opens with an object, or an array of values; a text dump may open with "[Menu]"
+    or an empty "[    ]" left by an image, which hold no record."""
+    return _JSON_START.match(head) is not None
+
+
 def sniff(text: str, name: str = "") -> Shape:
     head = text[:4096].lstrip("\ufeff \t\r\n")
-    if head[:1] in ("{", "["):
+    if head[:1] in ("{", "[") and _json_shaped(head):
         return Shape.JSON
     if head.startswith("<"):
         if _HTML_ROOT.search(head):

@@ -28,11 +28,13 @@ from storage.types import Article, Image
 
 _TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
 _BYLINE_WINDOW = 5  # non-blank lines under the title where a bare name line is a byline
-_MAX_WRAP = 100  # longer lines mean the dump was not hard-wrapped
+_MAX_WRAP = 260  # longer lines mean the dump was not hard-wrapped
+_TERMINAL_WIDTH = 100
 _WRAP_SLACK = 12
 _OVERLAP_WEIGHT = 4.0  # a headline names what its lead is about; a menu entry does not
 _WIDE_TITLE_WINDOW = 40
 _DERIVED_TITLE_WORDS = 20
+_MORE_FOLLOWS = 2.0
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
 _LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
@@ -208,11 +210,17 @@ def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
     lengths = sorted((len(line) for line in lines if line), reverse=True)
     if len(lengths) < 8 or lengths[2] > _MAX_WRAP:
         return as_given
-    width = lengths[2] - _WRAP_SLACK
+    width = lengths[2] - max(_WRAP_SLACK, lengths[2] // 8)
+    # Beyond terminal widths long paragraphs are common, so a line there must also stop
+    # mid-sentence to count as wrapped (text browsers dump at 200 columns and more).
+    wide = lengths[2] > _TERMINAL_WIDTH
     joins = {
         i
         for i in range(1, len(lines))
-        if lines[i] and len(lines[i - 1]) >= width and _prose(lines[i])
+        if lines[i]
+        and len(lines[i - 1]) >= width
+        and not (wide and lines[i - 1][-1] in ".!?:;»”\"")
+        and _prose(lines[i])
     }
     if len(joins) < max(4, len(lengths) // 5):
         return as_given
@@ -400,16 +408,24 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
     """
     near = set([i for i in range(start, len(page.lines)) if page.lines[i]][:_BYLINE_WINDOW])
     last = page.block.last if page.block is not None else len(page.lines) - 1
-    read = False
+    read = boxed = False
     for i in range(start, len(page.lines)):
         kind = page.kinds[i]
         if i in near and not fields.authors and _bare_byline(page, i):
             fields.authors = split_names(page.lines[i])
             page.label(i, "byline", "names alone beside a date line")
             continue
-        if kind is Kind.CUT and read:
+        if kind is Kind.CUT and read and not _more_follows(page, i, fields):
             _label_after(page, i)
             return
+        if kind is Kind.CUT and read:
+            boxed = True  # a "Related" box or a comments button inside the article
+            page.label(i, "furniture", f"{page.reasons[i]}, but most of the article follows")
+            continue
+        if boxed and kind is Kind.TEXT and not page.prose[i]:
+            page.label(i, "furniture", "inside a box the article runs around")
+            continue
+        boxed = boxed and not page.prose[i]
         if kind is Kind.TEXT and not fields.body and _dateline(page, i):
             kind = Kind.DATELINE
         elif kind is Kind.BYLINE and fields.body and _sentence(page.feats[i]):
@@ -422,6 +438,16 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
             continue
         read = read or page.prose[i]
         _take_line(page, i, kind, fields)
+
+
+def _more_follows(page: _Page, cut: int, fields: _Fields) -> bool:
+    """A cut inside the article's run with twice the prose read so far still to come is a
+    box or a button, not the article's end."""
+    if page.block is None or cut >= page.block.last:
+        return False
+    before = sum(len(p.split()) for p in fields.body)
+    after = sum(page.feats[j].words for j in range(cut + 1, page.block.last + 1) if page.prose[j])
+    return after > _MORE_FOLLOWS * before
 
 
 def _label_after(page: _Page, cut: int) -> None:
