@@ -69,7 +69,8 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
         r".{0,60}(?:newsletter|рассылк|розсилк).{0,40}(?:abonnieren|anmelden|bestellen|"
         r"subscribe|sign up|suscr|inscri|iscriv|zapisz|подпис|підпис)"
         r"|(?:subscribe|sign up|abonnieren|suscríbete|abonnez-vous)\b.{0,60}$"
-        r"|(?:was this|war (?:der|dieser) (?:artikel|beitrag)) (?:article |page )?(?:helpful|nützlich)",
+        r"|(?:was this|war (?:der|dieser) (?:artikel|beitrag)) (?:article |page )?"
+        r"(?:helpful|nützlich)",
     ),
     (
         "page action",
