@@ -201,3 +201,44 @@ def test_dump_opening_with_a_bracketed_image_is_text_not_json(opening: str) -> N
     [article] = parse_bytes(page.encode(), name="dump.txt")
     assert article.title == "Ferry service resumes across the estuary"
     assert len(article.body) == 2
+
+
+def test_comment_thread_without_a_heading_ends_at_its_first_reply_button() -> None:
+    page = "\n".join(
+        [
+            "Council approves the new budget for schools",
+            "By Helen Brooks",
+            "The council approved a budget on Monday that gives schools a tenth more money.",
+            "Teachers' unions welcomed the decision but said that pay talks must go on.",
+            "Tom Fisher",
+            "4 October 2025 at 9:12 am",
+            "About time, the schools in the east of the city have waited for years for this.",
+            "Reply",
+            "Anna Wright",
+            "4 October 2025 at 11:40 am",
+            "And who will pay for it when the grant from the national fund runs out next year?",
+            "Reply",
+        ]
+    )
+    [article] = parse_bytes(page.encode(), timezone=ZoneInfo("Europe/London"))
+    assert [p[:20] for p in article.body] == ["The council approved", "Teachers' unions wel"]
+    assert article.authors == ["Helen Brooks"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Segundo viaje oficial fuera de Santiago: Presidente Boric inicia gira por Magallanes",
+        "Hilfseinsatz zum Schutz von Sprache",
+        "Der Verband und die Kommerzialisierung von Rechten Dritter",
+    ],
+)
+def test_by_used_as_a_preposition_is_not_a_byline(line: str) -> None:
+    assert classify(features(line)) is Kind.TEXT
+
+
+@pytest.mark.parametrize(
+    "line", ["Posted on 3 October 2025 by Helen Brooks", "Ein Kommentar von Anna Schmidt"]
+)
+def test_bylines_with_an_opening(line: str) -> None:
+    assert classify(features(line)) is Kind.BYLINE

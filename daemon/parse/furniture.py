@@ -21,6 +21,7 @@ class Effect(StrEnum):
     DROP = "drop"  # the line alone is not article text
     END = "end"  # what follows is not the article any more (once the article has begun)
     TIME = "time"  # a bare relative time ("2 hours ago"): a date line, not text
+    REPLY = "reply"  # a comment's reply button: the comment above it is not the article
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,13 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
         r"(?:\d+\s+)?(?:kommentare?|commentaires?|comentarios?|commenti|komentarze?)"
         r"(?:\s*\(\d+\))?|kommentar (?:schreiben|verfassen|hinterlassen)|kommentieren"
         r"|laisser un commentaire|deja (?:un|tu) comentario|lascia un commento|dodaj komentarz"
-        r"|schreibe einen kommentar|(?:antworten|répondre|responder|rispondi|odpowiedz)$",
+        r"|schreibe einen kommentar",
+    ),
+    (
+        "comment reply",
+        Effect.REPLY,
+        r"(?:reply|відповісти|ответить|відповідь|antworten|répondre|responder|rispondi|"
+        r"odpowiedz)(?:\s*[↓→]|\s+to\s+\S+)?",
     ),
     (
         "comment form",
@@ -94,7 +101,7 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
         Effect.DROP,
         r"your email address will not be published|required fields are marked"
         r"|save my name,? email|notify me of (?:new|follow-up)|post comment|submit comment"
-        r"|like loading|(?:reply|відповісти|ответить|відповідь)$|(?:name|email|comment) \*$"
+        r"|like loading|(?:name|email|comment) \*$"
         r"|ваш e-?mail не (?:будет )?опубликован|обязательные поля помечены"
         r"|ваша (?:e-?mail )?адреса(?: e-?mail)? не (?:буде )?(?:оприлюдн|опублік)"
         r"|обов.язкові поля позначені",
@@ -184,7 +191,15 @@ _PATTERNS = tuple(
     for family, effect, pattern in _FAMILIES
 )
 _WHOLE_LINE = frozenset(
-    {"page action", "counter", "relative time", "comment thread", "partner block", "related block"}
+    {
+        "page action",
+        "counter",
+        "relative time",
+        "comment thread",
+        "comment reply",
+        "partner block",
+        "related block",
+    }
 )
 _COOKIES = re.compile(
     r"\bcookies?\b.{0,80}\b(?:use|uses|using|accept|consent|verwende|nutze|einverstanden|"

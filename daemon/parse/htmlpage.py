@@ -27,7 +27,7 @@ log = logging.getLogger("newswatch.parse")
 
 _LABEL_WORDS = 4
 _HEADING_WORDS = 20
-_DROPPED = frozenset({ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.FOOTER, ln.Kind.BLANK})
+_DROPPED = frozenset({ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.REPLY, ln.Kind.FOOTER, ln.Kind.BLANK})
 
 
 def parse_html(html: str, clock: Clock, *, source: str | None = None) -> Article:
@@ -110,7 +110,7 @@ def _body(extracted: dict[str, Any], title: str) -> tuple[list[str], list[str]]:
             authors = split_names(paragraph[start:]) if start is not None else authors
         elif not body and features.words <= _LABEL_WORDS and not features.ends_sentence:
             continue  # a label left over from the header ("Posted on", "Updated")
-        elif kind is ln.Kind.CUT and body:
+        elif kind in (ln.Kind.CUT, ln.Kind.REPLY) and body:
             break
         elif kind not in _DROPPED and kind is not ln.Kind.CAPTION:
             body.append(paragraph)

@@ -59,7 +59,9 @@ _SKIPPED = frozenset(
         "applet",
     ]
 )
-_DROPPED_KINDS = frozenset({ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.FOOTER, ln.Kind.BLANK})
+_DROPPED_KINDS = frozenset(
+    {ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.REPLY, ln.Kind.FOOTER, ln.Kind.BLANK}
+)
 
 
 class _Paragraphs(HTMLParser):

@@ -27,6 +27,7 @@ class Kind(StrEnum):
     CAPTION = "caption"
     BOILER = "boiler"
     CUT = "cut"
+    REPLY = "reply"  # a comment's "Reply" button: a comment thread is under way
     FOOTER = "footer"
     AUTHOR_FOOTER = "author_footer"
     TEXT = "text"
@@ -202,7 +203,12 @@ _MARKER_REASONS = {
     Kind.BOILER: "page furniture: read-more, subscribe or share marker",
     Kind.FOOTER: "page footer (copyright, contacts)",
 }
-_FURNITURE_KINDS = {Effect.DROP: Kind.BOILER, Effect.END: Kind.CUT, Effect.TIME: Kind.DATELINE}
+_FURNITURE_KINDS = {
+    Effect.DROP: Kind.BOILER,
+    Effect.END: Kind.CUT,
+    Effect.TIME: Kind.DATELINE,
+    Effect.REPLY: Kind.REPLY,
+}
 
 
 def _by_marker(f: Features) -> Kind | None:
@@ -247,12 +253,29 @@ def _is_byline(f: Features) -> bool:
     if f.words > 20:
         return False
     match = _BY.search(f.text)
-    if match is not None and _names_follow(f.text[match.end() :]):
+    if (
+        match is not None
+        and _names_follow(f.text[match.end() :])
+        and _opens_byline(f.text[: match.start()])
+    ):
         return not f.ends_sentence or f.has_digit
     return read_time(f.text) is not None
 
 
+_BYLINE_OPENING = 6
 _NAME_STOPS = re.compile(r"\s(?:\||·|•|—|–|-)\s|[|;(\d]")
+
+
+def _opens_byline(before: str) -> bool:
+    """What stands before "by" in a byline is short: what the work is ("Text and photos",
+    "Ein Kommentar") or when it was posted ("Posted on 3 May 2025"), not a headline that
+    uses "von" or "por" as a preposition."""
+    tokens = before.replace("|", " ").split()
+    if len(tokens) > _BYLINE_OPENING:
+        return False
+    if _DIGIT.search(before):
+        return True
+    return all(t[0].isupper() or t in _CONNECTORS or not t[0].isalpha() for t in tokens)
 
 
 def _names_follow(rest: str) -> bool:

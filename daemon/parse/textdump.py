@@ -35,6 +35,8 @@ _OVERLAP_WEIGHT = 4.0  # a headline names what its lead is about; a menu entry d
 _WIDE_TITLE_WINDOW = 40
 _DERIVED_TITLE_WORDS = 20
 _MORE_FOLLOWS = 2.0
+_COMMENT_LINES = 12  # how far above a reply button its comment's signature may stand
+_NAME_WORDS = 4
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
 _LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
@@ -100,6 +102,7 @@ class _Fields:
     section_at: int | None = None
     tags: list[str] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
+    body_at: list[int] = field(default_factory=list)  # the line each paragraph came from
     images: list[Image] = field(default_factory=list)
     reading_time: int | None = None
 
@@ -415,6 +418,10 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
             fields.authors = split_names(page.lines[i])
             page.label(i, "byline", "names alone beside a date line")
             continue
+        if kind is Kind.REPLY and read:
+            _drop_comment(page, i, fields)
+            _label_after(page, i)
+            return
         if kind is Kind.CUT and read and not _more_follows(page, i, fields):
             _label_after(page, i)
             return
@@ -450,6 +457,19 @@ def _more_follows(page: _Page, cut: int, fields: _Fields) -> bool:
     return after > _MORE_FOLLOWS * before
 
 
+def _drop_comment(page: _Page, reply: int, fields: _Fields) -> None:
+    """A "Reply" button closes a reader's comment that was read as body: its text goes back
+    to its signature (the date line above it, and the name above that)."""
+    floor = max(fields.body_at[0] + 1, reply - _COMMENT_LINES) if fields.body_at else reply
+    signed = next((j for j in range(reply - 1, floor - 1, -1) if _dateline(page, j)), None)
+    if signed is None:
+        return
+    start = signed - 1 if signed > 0 and page.feats[signed - 1].words <= _NAME_WORDS else signed
+    while fields.body_at and fields.body_at[-1] >= start:
+        page.label(fields.body_at.pop(), "comment", "a reader's comment above a reply button")
+        fields.body.pop()
+
+
 def _label_after(page: _Page, cut: int) -> None:
     page.label(cut, "cut", f"{page.reasons[cut]}: the article ends here")
     for i in range(cut + 1, len(page.lines)):
@@ -467,6 +487,7 @@ def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
         first = not fields.body
         page.label(i, "lead" if first else "body", "paragraph" if first else _body_reason(page, i))
         fields.body.append(text)
+        fields.body_at.append(i)
     elif kind in (Kind.BYLINE, Kind.DATELINE):
         page.label(i, _byline_label(page, i), page.reasons[i])
         _take_byline(page, i, fields)
@@ -497,6 +518,7 @@ def _take_caption(page: _Page, i: int, fields: _Fields) -> None:
     short = i > 0 and page.feats[i - 1].words <= _CAPTION_WORDS
     if not caption and above and short and fields.body and fields.body[-1] == above:
         caption = fields.body.pop()
+        fields.body_at.pop()
         page.label(i - 1, "caption", "the line a photo credit below it belongs to")
     fields.images.append(Image(caption=caption, credit=credit))
 
