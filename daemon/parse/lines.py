@@ -263,7 +263,7 @@ def _is_byline(f: Features) -> bool:
 
 
 _BYLINE_OPENING = 6
-_NAME_STOPS = re.compile(r"\s(?:\||·|•|—|–|-)\s|[|;(\d]")
+_NAME_STOPS = re.compile(r"\s(?:\||·|•|—|–|-)\s|[|;,(\d]")
 
 
 def _opens_byline(before: str) -> bool:
