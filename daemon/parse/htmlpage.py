@@ -65,7 +65,9 @@ def _extract(html: str) -> dict[str, Any]:
         with_metadata=True,
         include_comments=False,
         include_tables=False,
-        favor_precision=True,
+        # Balanced, not precision-first: a dropped paragraph can be a missed alert, and our
+        # own line filter below takes out the furniture that balanced mode lets through.
+        favor_precision=False,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if document is None:
