@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from daemon.errors import ParseError
 from daemon.parse.dates import Clock
 from daemon.parse.decode import DEFAULT_MAX_BYTES, check_size, decode
+from daemon.parse.dumppage import Verdict
 from daemon.parse.feeds import ParsedFeed, is_json_feed, load_json_feed, parse_json_feed
 from daemon.parse.feeds import parse_xml_feed as _parse_xml_feed
 from daemon.parse.htmlpage import parse_html
 from daemon.parse.records import load_json, parse_records
 from daemon.parse.sniff import Shape, sniff
-from daemon.parse.textdump import Verdict, explain_text, parse_text
+from daemon.parse.textdump import explain_text, parse_text
 from storage.types import Article
 
 __all__ = [

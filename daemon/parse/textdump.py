@@ -1,9 +1,9 @@
 """Text dumps (pages saved as plain text) into Articles.
 
-Each line gets a kind from its own features (``lines.classify``); this module adds what only
-the whole page shows: which line is the title, that what precedes it is header (banner,
-navigation, tags, section, date) and what follows is byline, captions and body until a
-"Related stories" cut or a footer.
+Each line gets a kind from its own features (``lines.classify``), the page its run of prose
+(``layout``) and its headline (``headline``); this module walks the page from there: what
+precedes the title is header (banner, navigation, tags, section, date) and what follows is
+byline, captions and body until the run ends, a "Related stories" cut or a reply button.
 """
 
 from __future__ import annotations
@@ -13,26 +13,20 @@ from datetime import UTC, date, datetime, tzinfo
 
 from daemon.errors import ParseError
 from daemon.parse import lines as ln
-from daemon.parse.dates import Clock, Found, find_when
+from daemon.parse.dates import find_when
+from daemon.parse.dumppage import Page, Verdict, bare_byline, clock_for, dateline, read_page
 from daemon.parse.fields import (
-    clean_line,
     detect_language,
     estimate_reading_time,
     opening_words,
     split_names,
     unique,
 )
-from daemon.parse.layout import Block, assess, lead_words, overlap
+from daemon.parse.headline import find_title, section_shaped
 from daemon.parse.lines import Features, Kind
 from storage.types import Article, Image
 
-_TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
 _BYLINE_WINDOW = 5  # non-blank lines under the title where a bare name line is a byline
-_MAX_WRAP = 260  # longer lines mean the dump was not hard-wrapped
-_TERMINAL_WIDTH = 100
-_WRAP_SLACK = 12
-_OVERLAP_WEIGHT = 4.0  # a headline names what its lead is about; a menu entry does not
-_WIDE_TITLE_WINDOW = 40
 _DERIVED_TITLE_WORDS = 20
 _MORE_FOLLOWS = 2.0
 _COMMENT_LINES = 12  # how far above a reply button its comment's signature may stand
@@ -40,55 +34,6 @@ _NAME_WORDS = 4
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
 _LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
-_HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
-_ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What one line of a dump was taken for, and the main reason: ``parse --explain``."""
-
-    line: int  # 1-based, in the file as given
-    text: str
-    label: str
-    reason: str
-
-
-@dataclass(slots=True)
-class _Page:
-    lines: list[str]
-    feats: list[Features]
-    kinds: list[Kind]
-    clock: Clock
-    block: Block | None = None
-    prose: list[bool] = field(default_factory=list)
-    language: int | None = None
-    lead: frozenset[str] = frozenset()
-    reasons: list[str] = field(default_factory=list)
-    origins: list[int] = field(default_factory=list)
-    labels: dict[int, tuple[str, str]] = field(default_factory=dict)
-    moments: dict[int, Found | None] = field(default_factory=dict)
-
-    def label(self, i: int, label: str, reason: str) -> None:
-        self.labels[i] = (label, reason)
-
-    def verdicts(self) -> list[Verdict]:
-        out = []
-        for i, text in enumerate(self.lines):
-            if self.kinds[i] is Kind.BLANK:
-                continue
-            label, reason = self.labels.get(i, ("furniture", self.reasons[i]))
-            out.append(Verdict(self.origins[i] + 1, text, label, reason))
-        return out
-
-    def when(self, i: int) -> Found | None:
-        """The moment printed in line ``i``, looked for once per line."""
-        if i not in self.moments:
-            self.moments[i] = find_when(self.lines[i], self.clock)
-        return self.moments[i]
-
-    def nonblank(self) -> list[int]:
-        return [i for i, k in enumerate(self.kinds) if k is not Kind.BLANK]
 
 
 @dataclass(slots=True)
@@ -121,7 +66,7 @@ def explain_text(
     text: str, *, zone: tzinfo = UTC, captured: datetime | date | None = None
 ) -> tuple[list[Verdict], ParseError | None]:
     """Every line with what the reader took it for; the refusal, if the text was refused."""
-    page = _read_page(text, zone, captured, refuse=False)
+    page = read_page(text, zone, captured, refuse=False)
     try:
         _walk(page, captured, zone)
     except ParseError as exc:
@@ -136,7 +81,7 @@ def read_text(
     captured: datetime | date | None = None,
     source: str | None = None,
 ) -> tuple[Article, list[Verdict]]:
-    page = _read_page(text, zone, captured)
+    page = read_page(text, zone, captured)
     title, captured, fields = _walk(page, captured, zone)
     article = Article(
         title=title,
@@ -156,12 +101,12 @@ def read_text(
 
 
 def _walk(
-    page: _Page, captured: datetime | date | None, zone: tzinfo
+    page: Page, captured: datetime | date | None, zone: tzinfo
 ) -> tuple[str, datetime | date | None, _Fields]:
     captured = _prefer_page(_captured(page), captured, zone)
-    page.clock = _clock(zone, captured)
+    page.clock = clock_for(zone, captured)
     page.moments.clear()
-    title_at = _find_title(page)
+    title_at = find_title(page)
     if title_at is not None:
         title, head_end, body_start = page.lines[title_at], title_at, title_at + 1
     elif page.block is not None:
@@ -185,63 +130,6 @@ def _walk(
     return title, captured, fields
 
 
-def _read_page(
-    text: str, zone: tzinfo, captured: datetime | date | None, *, refuse: bool = True
-) -> _Page:
-    lines, origins = _unwrap([clean_line(raw) for raw in text.splitlines()])
-    feats = [ln.features(line) for line in lines]
-    explained = [ln.explain(f) for f in feats]
-    kinds = [kind for kind, _ in explained]
-    if refuse and not any(k is Kind.TEXT for k in kinds):
-        raise ParseError("text holds no prose: no line reads as a title or a paragraph")
-    layout = assess(feats, kinds)
-    page = _Page(lines, feats, kinds, _clock(zone, captured), layout.block, layout.prose)
-    page.language, page.lead = layout.language, lead_words(feats, layout)
-    page.reasons = [reason for _, reason in explained]
-    page.origins = origins
-    return page
-
-
-def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
-    """Re-join paragraphs that a dump hard-wrapped at a fixed width (mail, terminals).
-
-    The wrap width shows as many lines that end close to the same length and go on in the
-    next line; the third-longest line is taken as the width so one or two long captions do
-    not hide it. Only prose joins prose: a byline or caption under a long line stays apart.
-    """
-    as_given = (lines, list(range(len(lines))))
-    lengths = sorted((len(line) for line in lines if line), reverse=True)
-    if len(lengths) < 8 or lengths[2] > _MAX_WRAP:
-        return as_given
-    width = lengths[2] - max(_WRAP_SLACK, lengths[2] // 8)
-    # Beyond terminal widths long paragraphs are common, so a line there must also stop
-    # mid-sentence to count as wrapped (text browsers dump at 200 columns and more).
-    wide = lengths[2] > _TERMINAL_WIDTH
-    joins = {
-        i
-        for i in range(1, len(lines))
-        if lines[i]
-        and len(lines[i - 1]) >= width
-        and not (wide and lines[i - 1][-1] in ".!?:;»”\"")
-        and _prose(lines[i])
-    }
-    if len(joins) < max(4, len(lengths) // 5):
-        return as_given
-    out: list[str] = []
-    origins: list[int] = []
-    for i, line in enumerate(lines):
-        if out and i in joins:
-            out[-1] = f"{out[-1]} {line}"
-        else:
-            out.append(line)
-            origins.append(i)
-    return out, origins
-
-
-def _prose(line: str) -> bool:
-    return ln.classify(ln.features(line)) is Kind.TEXT
-
-
 def _prefer_page(
     printed: datetime | date | None, given: datetime | date | None, zone: tzinfo
 ) -> datetime | date | None:
@@ -255,13 +143,7 @@ def _prefer_page(
     return given if given.astimezone(zone).date() == printed else printed
 
 
-def _clock(zone: tzinfo, captured: datetime | date | None) -> Clock:
-    if isinstance(captured, datetime):
-        return Clock(zone, now=captured)
-    return Clock(zone, day=captured)
-
-
-def _captured(page: _Page) -> datetime | date | None:
+def _captured(page: Page) -> datetime | date | None:
     """The capture header's date; a bare date stays a date (the day, not midnight)."""
     for i in page.nonblank()[:3]:
         if page.kinds[i] is Kind.CAPTURE:
@@ -275,95 +157,12 @@ def _captured(page: _Page) -> datetime | date | None:
     return None
 
 
-def _find_title(page: _Page) -> int | None:
-    """The title line, looked for just above the article and, when share buttons and
-    widgets stand between them, further up."""
-    for window in _title_windows(page):
-        anchor = window.index(page.block.first) if page.block and page.block.first in window else 0
-        best, best_score = -1, float("-inf")
-        for rank, i in enumerate(window):
-            if not _title_shaped(page, i):
-                continue
-            score = _title_score(page, window, rank) - 0.25 * abs(anchor - rank)
-            if score > best_score:
-                best, best_score = i, score
-        if best >= 0:
-            where = "above the article's first paragraph" if page.block else "near the top"
-            page.label(best, "headline", f"title-shaped, placed {where} (score {best_score:.1f})")
-            return best
-    return None
-
-
-def _title_windows(page: _Page) -> list[list[int]]:
-    """The lines where the title may stand: the top of the page, or, when a long menu pushes
-    the article down, the lines just above its first paragraph; then a wider stretch."""
-    nonblank = page.nonblank()
-    if page.block is None:
-        return [nonblank[:_TITLE_WINDOW]]
-    start = nonblank.index(page.block.first)
-    low = max(0, start + 1 - _TITLE_WINDOW)
-    wide = max(0, start + 1 - _WIDE_TITLE_WINDOW)
-    return [nonblank[low : low + _TITLE_WINDOW], nonblank[wide : start + 1]]
-
-
-def _title_shaped(page: _Page, i: int) -> bool:
-    f = page.feats[i]
-    if page.kinds[i] is not Kind.TEXT or not 3 <= f.words <= 30 or len(f.text) > 250:
-        return False
-    return f.text[-1] not in ".:;," and not _dateline(page, i) and not _bare_byline(page, i)
-
-
-def _bare_byline(page: _Page, i: int) -> bool:
-    """Names alone on a line, with a date line just above or below them."""
-    if page.kinds[i] is not Kind.TEXT or not ln.names_only(page.feats[i]):
-        return False
-    around = [j for j in (i - 1, i + 1) if 0 <= j < len(page.lines) and page.lines[j]]
-    return any(_dateline(page, j) for j in around)
-
-
-def _title_score(page: _Page, window: list[int], rank: int) -> float:
-    score = 0.0
-    nxt = window[rank + 1] if rank + 1 < len(window) else None
-    if nxt is not None and (page.kinds[nxt] in _HEAD_KINDS or _dateline(page, nxt)):
-        score += 3
-    prev = window[rank - 1] if rank > 0 else None
-    if prev is None or page.kinds[prev] in _ABOVE_KINDS or _dateline(page, prev):
-        score += 1.5
-    if prev is not None and _section_shaped(page.feats[prev]):
-        score += 1.5
-    if 5 <= page.feats[window[rank]].words <= 22:
-        score += 1
-    return score + _OVERLAP_WEIGHT * overlap(page.lines[window[rank]], page.lead, page.language)
-
-
-def _dateline(page: _Page, i: int) -> bool:
-    """A short line that is mostly a date ("12.03.2025 09:15", "Published: …")."""
-    if page.kinds[i] is Kind.DATELINE:
-        return True
-    f = page.feats[i]
-    if page.kinds[i] is not Kind.TEXT or not f.has_digit or f.words > 10:
-        return False
-    found = page.when(i)
-    if found is None:
-        return False
-    rest = f.text[: found.start] + f.text[found.end :]
-    if len(ln.features(rest).text.split()) > 4:
-        return False
-    page.kinds[i] = Kind.DATELINE
-    page.reasons[i] = "a date with few other words"
-    return True
-
-
 def _sentence(f: Features) -> bool:
     """Inside the body, "By Thursday evening, 40 crews…" is prose, not a byline."""
     return f.ends_sentence and f.words > 6
 
 
-def _section_shaped(f: Features) -> bool:
-    return 1 <= f.words <= 3 and not f.has_digit and not f.ends_sentence and f.caps_ratio > 0
-
-
-def _take_header(page: _Page, i: int, fields: _Fields, *, near: bool) -> None:
+def _take_header(page: Page, i: int, fields: _Fields, *, near: bool) -> None:
     """One line above the title; ``near`` says it stands among the last few above it, where
     a section name is printed (a masthead or menu entry higher up is not the section)."""
     kind, f = page.kinds[i], page.feats[i]
@@ -374,10 +173,10 @@ def _take_header(page: _Page, i: int, fields: _Fields, *, near: bool) -> None:
         crumbs = [c for c in f.list_items if c.casefold() not in {"home", "головна", "главная"}]
         fields.section = crumbs[-1] if crumbs else None
         page.label(i, "section", "breadcrumb above the headline")
-    elif _dateline(page, i) or kind is Kind.BYLINE:
+    elif dateline(page, i) or kind is Kind.BYLINE:
         page.label(i, _byline_label(page, i), "byline or date above the headline")
         _take_byline(page, i, fields)
-    elif kind is Kind.TEXT and _section_shaped(f) and near:
+    elif kind is Kind.TEXT and section_shaped(f) and near:
         fields.section_at = i  # the one closest to the title wins
         page.label(i, "furniture", "above the headline (menu, masthead, banner)")
     elif kind is Kind.CAPTURE:
@@ -386,7 +185,7 @@ def _take_header(page: _Page, i: int, fields: _Fields, *, near: bool) -> None:
         page.label(i, "furniture", "above the headline (menu, masthead, banner)")
 
 
-def _byline_label(page: _Page, i: int) -> str:
+def _byline_label(page: Page, i: int) -> str:
     return "byline" if ln.byline_start(page.lines[i]) is not None else "date"
 
 
@@ -402,7 +201,7 @@ def _take_tags(f: Features, fields: _Fields) -> None:
     fields.tags.extend(items)
 
 
-def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
+def _take_rest(page: Page, start: int, fields: _Fields) -> None:
     """Byline, captions and body under the title, to the end of the article's run.
 
     Short lines above the first paragraph are page furniture ("Listen", "1 min", a section
@@ -414,7 +213,7 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
     read = boxed = False
     for i in range(start, len(page.lines)):
         kind = page.kinds[i]
-        if i in near and not fields.authors and _bare_byline(page, i):
+        if i in near and not fields.authors and bare_byline(page, i):
             fields.authors = split_names(page.lines[i])
             page.label(i, "byline", "names alone beside a date line")
             continue
@@ -433,7 +232,7 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
             page.label(i, "furniture", "inside a box the article runs around")
             continue
         boxed = boxed and not page.prose[i]
-        if kind is Kind.TEXT and not fields.body and _dateline(page, i):
+        if kind is Kind.TEXT and not fields.body and dateline(page, i):
             kind = Kind.DATELINE
         elif kind is Kind.BYLINE and fields.body and _sentence(page.feats[i]):
             kind = Kind.TEXT
@@ -447,7 +246,7 @@ def _take_rest(page: _Page, start: int, fields: _Fields) -> None:
         _take_line(page, i, kind, fields)
 
 
-def _more_follows(page: _Page, cut: int, fields: _Fields) -> bool:
+def _more_follows(page: Page, cut: int, fields: _Fields) -> bool:
     """A cut inside the article's run with twice the prose read so far still to come is a
     box or a button, not the article's end."""
     if page.block is None or cut >= page.block.last:
@@ -457,11 +256,11 @@ def _more_follows(page: _Page, cut: int, fields: _Fields) -> bool:
     return after > _MORE_FOLLOWS * before
 
 
-def _drop_comment(page: _Page, reply: int, fields: _Fields) -> None:
+def _drop_comment(page: Page, reply: int, fields: _Fields) -> None:
     """A "Reply" button closes a reader's comment that was read as body: its text goes back
     to its signature (the date line above it, and the name above that)."""
     floor = max(fields.body_at[0] + 1, reply - _COMMENT_LINES) if fields.body_at else reply
-    signed = next((j for j in range(reply - 1, floor - 1, -1) if _dateline(page, j)), None)
+    signed = next((j for j in range(reply - 1, floor - 1, -1) if dateline(page, j)), None)
     if signed is None:
         return
     start = signed - 1 if signed > 0 and page.feats[signed - 1].words <= _NAME_WORDS else signed
@@ -470,7 +269,7 @@ def _drop_comment(page: _Page, reply: int, fields: _Fields) -> None:
         fields.body.pop()
 
 
-def _label_after(page: _Page, cut: int) -> None:
+def _label_after(page: Page, cut: int) -> None:
     page.label(cut, "cut", f"{page.reasons[cut]}: the article ends here")
     for i in range(cut + 1, len(page.lines)):
         page.label(i, "after-cut", f"below the cut at line {page.origins[cut] + 1}")
@@ -481,7 +280,7 @@ def _sentence_line(f: Features) -> bool:
     return f.ends_sentence and f.words >= _LEAD_WORDS
 
 
-def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
+def _take_line(page: Page, i: int, kind: Kind, fields: _Fields) -> None:
     text = page.lines[i]
     if kind is Kind.TEXT:
         first = not fields.body
@@ -502,13 +301,13 @@ def _take_line(page: _Page, i: int, kind: Kind, fields: _Fields) -> None:
         _take_tags(page.feats[i], fields)
 
 
-def _body_reason(page: _Page, i: int) -> str:
+def _body_reason(page: Page, i: int) -> str:
     if page.prose[i]:
         return "paragraph"
     return "short line inside the article (subheading or one-line paragraph)"
 
 
-def _take_caption(page: _Page, i: int, fields: _Fields) -> None:
+def _take_caption(page: Page, i: int, fields: _Fields) -> None:
     """A credit line alone ("Photograph: …") credits the short line right above it."""
     split = ln.credit_split(page.lines[i])
     if split is None:
@@ -523,7 +322,7 @@ def _take_caption(page: _Page, i: int, fields: _Fields) -> None:
     fields.images.append(Image(caption=caption, credit=credit))
 
 
-def _take_byline(page: _Page, i: int, fields: _Fields) -> None:
+def _take_byline(page: Page, i: int, fields: _Fields) -> None:
     text = page.lines[i]
     found = page.when(i) if page.feats[i].has_digit else None
     if found is not None and fields.published is None:

@@ -1,0 +1,155 @@
+"""A text dump as the reader sees it: its lines with their features and kinds, which read as
+prose and where the article's run stands, and what each line was finally taken for
+(``newswatch parse --explain``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from daemon.errors import ParseError
+from daemon.parse import lines as ln
+from daemon.parse.dates import Clock, Found, find_when
+from daemon.parse.fields import clean_line
+from daemon.parse.layout import Block, assess, lead_words
+from daemon.parse.lines import Features, Kind
+
+_MAX_WRAP = 260  # longer lines mean the dump was not hard-wrapped
+_TERMINAL_WIDTH = 100
+_WRAP_SLACK = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one line of a dump was taken for, and the main reason: ``parse --explain``."""
+
+    line: int  # 1-based, in the file as given
+    text: str
+    label: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Page:
+    lines: list[str]
+    feats: list[Features]
+    kinds: list[Kind]
+    clock: Clock
+    block: Block | None = None
+    prose: list[bool] = field(default_factory=list)
+    language: int | None = None
+    lead: frozenset[str] = frozenset()
+    reasons: list[str] = field(default_factory=list)
+    origins: list[int] = field(default_factory=list)
+    labels: dict[int, tuple[str, str]] = field(default_factory=dict)
+    moments: dict[int, Found | None] = field(default_factory=dict)
+
+    def label(self, i: int, label: str, reason: str) -> None:
+        self.labels[i] = (label, reason)
+
+    def verdicts(self) -> list[Verdict]:
+        out = []
+        for i, text in enumerate(self.lines):
+            if self.kinds[i] is Kind.BLANK:
+                continue
+            label, reason = self.labels.get(i, ("furniture", self.reasons[i]))
+            out.append(Verdict(self.origins[i] + 1, text, label, reason))
+        return out
+
+    def when(self, i: int) -> Found | None:
+        """The moment printed in line ``i``, looked for once per line."""
+        if i not in self.moments:
+            self.moments[i] = find_when(self.lines[i], self.clock)
+        return self.moments[i]
+
+    def nonblank(self) -> list[int]:
+        return [i for i, k in enumerate(self.kinds) if k is not Kind.BLANK]
+
+
+def read_page(
+    text: str, zone: tzinfo, captured: datetime | date | None, *, refuse: bool = True
+) -> Page:
+    lines, origins = _unwrap([clean_line(raw) for raw in text.splitlines()])
+    feats = [ln.features(line) for line in lines]
+    explained = [ln.explain(f) for f in feats]
+    kinds = [kind for kind, _ in explained]
+    if refuse and not any(k is Kind.TEXT for k in kinds):
+        raise ParseError("text holds no prose: no line reads as a title or a paragraph")
+    layout = assess(feats, kinds)
+    page = Page(lines, feats, kinds, clock_for(zone, captured), layout.block, layout.prose)
+    page.language, page.lead = layout.language, lead_words(feats, layout)
+    page.reasons = [reason for _, reason in explained]
+    page.origins = origins
+    return page
+
+
+def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
+    """Re-join paragraphs that a dump hard-wrapped at a fixed width (mail, terminals).
+
+    The wrap width shows as many lines that end close to the same length and go on in the
+    next line; the third-longest line is taken as the width so one or two long captions do
+    not hide it. Only prose joins prose: a byline or caption under a long line stays apart.
+    """
+    as_given = (lines, list(range(len(lines))))
+    lengths = sorted((len(line) for line in lines if line), reverse=True)
+    if len(lengths) < 8 or lengths[2] > _MAX_WRAP:
+        return as_given
+    width = lengths[2] - max(_WRAP_SLACK, lengths[2] // 8)
+    # Beyond terminal widths long paragraphs are common, so a line there must also stop
+    # mid-sentence to count as wrapped (text browsers dump at 200 columns and more).
+    wide = lengths[2] > _TERMINAL_WIDTH
+    joins = {
+        i
+        for i in range(1, len(lines))
+        if lines[i]
+        and len(lines[i - 1]) >= width
+        and not (wide and lines[i - 1][-1] in '.!?:;»”"')
+        and _prose(lines[i])
+    }
+    if len(joins) < max(4, len(lengths) // 5):
+        return as_given
+    out: list[str] = []
+    origins: list[int] = []
+    for i, line in enumerate(lines):
+        if out and i in joins:
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+            origins.append(i)
+    return out, origins
+
+
+def _prose(line: str) -> bool:
+    return ln.classify(ln.features(line)) is Kind.TEXT
+
+
+def clock_for(zone: tzinfo, captured: datetime | date | None) -> Clock:
+    if isinstance(captured, datetime):
+        return Clock(zone, now=captured)
+    return Clock(zone, day=captured)
+
+
+def dateline(page: Page, i: int) -> bool:
+    """A short line that is mostly a date ("12.03.2025 09:15", "Published: …")."""
+    if page.kinds[i] is Kind.DATELINE:
+        return True
+    f = page.feats[i]
+    if page.kinds[i] is not Kind.TEXT or not f.has_digit or f.words > 10:
+        return False
+    found = page.when(i)
+    if found is None:
+        return False
+    rest = f.text[: found.start] + f.text[found.end :]
+    if len(ln.features(rest).text.split()) > 4:
+        return False
+    page.kinds[i] = Kind.DATELINE
+    page.reasons[i] = "a date with few other words"
+    return True
+
+
+def bare_byline(page: Page, i: int) -> bool:
+    """Names alone on a line, with a date line just above or below them."""
+    if page.kinds[i] is not Kind.TEXT or not ln.names_only(page.feats[i]):
+        return False
+    around = [j for j in (i - 1, i + 1) if 0 <= j < len(page.lines) and page.lines[j]]
+    return any(dateline(page, j) for j in around)
