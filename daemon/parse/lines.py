@@ -39,7 +39,7 @@ _CAPTURE = re.compile(
     re.I,
 )
 _BY = re.compile(
-    r"(?:^|\s|\|)(?i:by|von|par|por|від|автор(?:ка)?:?|author:|written by|words by|"
+    r"(?:^|\s|\|)(?i:(?:by|von|par|por|від):?|автор(?:ка)?:?|author:|written by|words by|"
     r"reporting by|posted by)\s+(?=[A-ZА-ЯІЇЄҐ])"
 )
 _AUTHOR_LABEL = re.compile(
