@@ -9,6 +9,7 @@ from daemon.parse.lines import Features, Kind
 
 _TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
 _WIDE_TITLE_WINDOW = 40
+_DISTANCE_COST = 0.25  # per line between a candidate and the article's first paragraph
 _OVERLAP_WEIGHT = 4.0  # a headline names what its lead is about; a menu entry does not
 _HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
 _ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
@@ -23,7 +24,7 @@ def find_title(page: Page) -> int | None:
         for rank, i in enumerate(window):
             if not _title_shaped(page, i):
                 continue
-            score = _title_score(page, window, rank) - 0.25 * abs(anchor - rank)
+            score = _title_score(page, window, rank) - _DISTANCE_COST * abs(anchor - rank)
             if score > best_score:
                 best, best_score = i, score
         if best >= 0:
