@@ -55,8 +55,15 @@ class Article:
 
     @property
     def text(self) -> str:
-        """Title, lead and body as one string: what keyword rules and excerpts read."""
-        return "\n\n".join(p for p in (self.title, *self.paragraphs) if p)
+        """Title, lead and body as one string: what keyword rules and excerpts read.
+
+        A title made of the first paragraph's opening words (a page that printed none) is
+        left out, so nothing in the article is read twice."""
+        paragraphs = self.paragraphs
+        title = self.title
+        if title and paragraphs and paragraphs[0].startswith(title.removesuffix("…")):
+            title = ""
+        return "\n\n".join(p for p in (title, *paragraphs) if p)
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape (``newswatch parse`` prints it; other tools rely on it)."""

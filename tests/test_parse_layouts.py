@@ -242,3 +242,18 @@ def test_by_used_as_a_preposition_is_not_a_byline(line: str) -> None:
 )
 def test_bylines_with_an_opening(line: str) -> None:
     assert classify(features(line)) is Kind.BYLINE
+
+
+def test_an_article_titled_by_its_opening_words_is_read_once() -> None:
+    page = "\n".join(
+        [
+            "Home",
+            "News",
+            "A missile struck the outskirts of Kryvyi Rih at dawn on Tuesday, the regional "
+            "governor said, and two people were wounded.",
+        ]
+    )
+    [article] = parse_bytes(page.encode())
+    assert article.title.startswith("A missile struck the outskirts of Kryvyi Rih")
+    assert article.title.endswith("…")
+    assert article.text.count("Kryvyi Rih") == 1
