@@ -257,3 +257,13 @@ def test_an_article_titled_by_its_opening_words_is_read_once() -> None:
     assert article.title.startswith("A missile struck the outskirts of Kryvyi Rih")
     assert article.title.endswith("…")
     assert article.text.count("Kryvyi Rih") == 1
+
+
+def test_a_lone_paragraph_that_reads_like_a_title_stays_the_body() -> None:
+    quote = (
+        "“Thank you for the quick and competent help with both contracts, it is good to know "
+        "someone with so much expertise is on our side”"
+    )
+    [article] = parse_bytes("\n".join(["Home", "Clients", "Contact", quote]).encode())
+    assert article.body == [quote]
+    assert article.title.endswith("…")

@@ -107,15 +107,22 @@ def _walk(
     page.clock = clock_for(zone, captured)
     page.moments.clear()
     title_at = find_title(page)
-    if title_at is not None:
-        title, head_end, body_start = page.lines[title_at], title_at, title_at + 1
-    elif page.block is not None:
-        # No line reads as a title, but the page holds an article: keep it, named by its
-        # opening words, rather than refuse it and miss what it reports.
-        head_end = body_start = page.block.first
-        title = opening_words(page.lines[head_end], _DERIVED_TITLE_WORDS)
-    else:
+    if title_at is None and page.block is None:
         raise ParseError("text has no line that reads as a title")
+    if title_at is not None:
+        fields = _read(page, title_at, title_at + 1)
+        if fields.body or page.block is None:
+            return page.lines[title_at], captured, _with_body(fields)
+        page.labels.clear()  # the "title" was the article's one paragraph: read it as body
+    # No line reads as a title, but the page holds an article: keep it, named by its
+    # opening words, rather than refuse it and miss what it reports.
+    assert page.block is not None
+    first = page.block.first
+    fields = _with_body(_read(page, first, first))
+    return opening_words(page.lines[first], _DERIVED_TITLE_WORDS), captured, fields
+
+
+def _read(page: Page, head_end: int, body_start: int) -> _Fields:
     fields = _Fields()
     above = [i for i in range(head_end) if page.kinds[i] is not Kind.BLANK]
     near = set(above[-_SECTION_WINDOW:])
@@ -125,9 +132,13 @@ def _walk(
         fields.section = page.lines[fields.section_at]
         page.label(fields.section_at, "section", "a short name just above the headline")
     _take_rest(page, body_start, fields)
+    return fields
+
+
+def _with_body(fields: _Fields) -> _Fields:
     if not fields.body:
         raise ParseError("text has a title but no article body")
-    return title, captured, fields
+    return fields
 
 
 def _prefer_page(
