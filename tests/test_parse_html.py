@@ -110,8 +110,12 @@ _PARAGRAPHS = (
     [
         ("", "<p>Council votes for a cycle bridge</p>", "Council votes for a cycle bridge"),
         ("<title>Cycle bridge approved</title>", "", "Cycle bridge approved"),
-        ("", "", "The city council voted on Thursday evening to build a cycle and footbridge "
-         "across the river between the station and…"),
+        (
+            "",
+            "",
+            "The city council voted on Thursday evening to build a cycle and footbridge "
+            "across the river between the station and…",
+        ),
     ],
     ids=["first-heading-like-line", "title-element", "opening-words"],
 )
@@ -124,3 +128,42 @@ def test_page_without_headline_markup_still_gives_its_article(
     assert len(article.body) == 3
     assert article.body[0].startswith("The city council voted")
     assert article.title not in article.body
+
+
+@pytest.mark.parametrize(
+    ("head", "h1", "title"),
+    [
+        (
+            '<meta property="og:title" content="Ferry resumes service | Harbour Times">',
+            "<h1>Ferry resumes service</h1>",
+            "Ferry resumes service",
+        ),
+        (
+            "<title>Harbour Times - Ferry resumes service</title>",
+            "<h1>Ferry resumes service</h1>",
+            "Ferry resumes service",
+        ),
+        (
+            '<meta property="og:title" content="Ferry resumes service &raquo; Harbour Times">'
+            '<meta property="og:site_name" content="Harbour Times">',
+            "",
+            "Ferry resumes service",
+        ),
+        (
+            '<meta property="og:title" content="Ferry resumes service - Harbour Times">'
+            '<meta property="og:site_name" content="Harbour Times">',
+            "",
+            "Ferry resumes service",
+        ),
+        (
+            '<meta property="og:title" content="Ferry resumes service">',
+            "<h1>Ferry resumes service - and more sailings</h1>",
+            "Ferry resumes service",
+        ),
+    ],
+    ids=["og-suffix", "title-prefix", "entity-as-separator", "site-name", "longer-h1"],
+)
+def test_headline_leaves_the_site_name_out(head: str, h1: str, title: str) -> None:
+    html = f"<html><head>{head}</head><body>{h1}<div>{_PARAGRAPHS}</div></body></html>"
+    [article] = parse_bytes(html.encode(), name="page.html")
+    assert article.title == title

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ log = logging.getLogger("newswatch.parse")
 
 _LABEL_WORDS = 4
 _HEADING_WORDS = 20
+_SITE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " » ", " · ", " / ")
 _DROPPED = frozenset({ln.Kind.BOILER, ln.Kind.CUT, ln.Kind.REPLY, ln.Kind.FOOTER, ln.Kind.BLANK})
 
 
@@ -84,8 +86,25 @@ def _title(page: PageMeta, ld: dict[str, Any], extracted: dict[str, Any]) -> str
         page.title_tag,
     ):
         if isinstance(value, str) and value.strip():
-            return clean_line(value)
+            return _without_site(clean_line(html.unescape(value)), page)
     return None
+
+
+def _without_site(title: str, page: PageMeta) -> str:
+    """The headline without the site's name that titles and og:title carry ("… | DW",
+    "Site - …"): the page's own <h1> where it is the title less such a part, else the title
+    less the declared site name."""
+    heading = clean_line(html.unescape(page.heading or ""))
+    site = clean_line(html.unescape(page.first("og:site_name") or ""))
+    for sep in _SITE_SEPARATORS:
+        shorter = bool(heading) and len(heading) < len(title)
+        if shorter and (title.startswith(heading + sep) or title.endswith(sep + heading)):
+            return heading
+        if site and title.endswith(sep + site):
+            return title[: -len(sep + site)].strip()
+        if site and title.startswith(site + sep):
+            return title[len(site + sep) :].strip()
+    return title
 
 
 def _title_from_body(body: list[str]) -> tuple[str, list[str]]:
