@@ -85,7 +85,9 @@ _FAMILIES: tuple[tuple[str, Effect, str], ...] = (
         r"(?:teilen|drucken|merken|vorlesen|anhören|artikel anhören|pocket|tweet|twittern|"
         r"pinnen|partager|imprimer|compartir|imprimir|condividi|stampa|udostępnij|drukuj|"
         r"escucha esta noticia|das link wurde kopiert|link kopieren|zum inhalt springen|"
-        r"direkt zum inhalt|skip to (?:main )?content)$",
+        r"direkt zum inhalt|skip to (?:main )?content|werbung|reklama|publicidad|publicité|"
+        r"pubblicità|(?:möchten sie )?(?:diesen |den )?(?:artikel|beitrag) teilen\??|"
+        r"share this (?:article|story|post|page))$",
     ),
     (
         "comment thread",
@@ -209,6 +211,9 @@ _COOKIES = re.compile(
     re.I,
 )
 _COOKIE_NOTICE = Furniture("cookie notice", Effect.DROP)
+_NEWSLETTER = re.compile(r"\bnewsletter", re.I)
+_NEWSLETTER_PROMPT = Furniture("subscription prompt", Effect.DROP)
+_NEWSLETTER_WORDS = 12  # a short line naming a newsletter asks for a sign-up
 _COOKIE_WORDS = 80
 
 
@@ -223,13 +228,15 @@ def furniture(text: str, words: int) -> Furniture | None:
         return None
     if words <= _COOKIE_WORDS and _COOKIES.search(text):
         return _COOKIE_NOTICE
+    if words <= _NEWSLETTER_WORDS and _NEWSLETTER.search(text):
+        return _NEWSLETTER_PROMPT
     if words > _MAX_WORDS:
         return None
     for found, pattern in _PATTERNS:
         match = pattern.match(text)
         if match is None:
             continue
-        if found.family in _WHOLE_LINE and match.end() < len(text.rstrip(" :.")):
+        if found.family in _WHOLE_LINE and match.end() < len(text.rstrip(" :.!…")):
             continue
         return found
     return None
