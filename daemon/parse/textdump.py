@@ -131,8 +131,21 @@ def _read(page: Page, head_end: int, body_start: int) -> _Fields:
     if fields.section is None and fields.section_at is not None:
         fields.section = page.lines[fields.section_at]
         page.label(fields.section_at, "section", "a short name just above the headline")
+    _keep_prose_above(page, head_end, fields)
     _take_rest(page, body_start, fields)
     return fields
+
+
+def _keep_prose_above(page: Page, head_end: int, fields: _Fields) -> None:
+    """Paragraphs of the article's run that stand above the headline (an intro, a teaser)
+    stay in the body: dropping them could drop what a rule is looking for."""
+    if page.block is None:
+        return
+    for i in range(page.block.first, head_end):
+        if page.prose[i]:
+            page.label(i, "body", "paragraph of the article's run above the headline")
+            fields.body.append(page.lines[i])
+            fields.body_at.append(i)
 
 
 def _with_body(fields: _Fields) -> _Fields:
