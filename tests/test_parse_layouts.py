@@ -267,3 +267,25 @@ def test_a_lone_paragraph_that_reads_like_a_title_stays_the_body() -> None:
     [article] = parse_bytes("\n".join(["Home", "Clients", "Contact", quote]).encode())
     assert article.body == [quote]
     assert article.title.endswith("…")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Deine E-Mail-Adresse wird nicht veröffentlicht.",
+        "Das könnte dich auch interessieren",
+        "Vorheriger Beitrag",
+        "Über den Autor",
+        "Laisser un commentaire",
+        "Noticias relacionadas",
+        "Czytaj też",
+        "Leggi anche",
+        "Jetzt kostenlos zum Newsletter anmelden",
+        "Diese Website verwendet Cookies, um Ihnen das beste Erlebnis zu bieten.",
+        "Diesen Artikel teilen",
+        "Werbung",
+        "Leave a Comment!",
+    ],
+)
+def test_common_cms_furniture_in_other_languages_is_not_text(line: str) -> None:
+    assert classify(features(line)) is not Kind.TEXT
