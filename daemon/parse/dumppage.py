@@ -47,12 +47,14 @@ class Page:
     def label(self, i: int, label: str, reason: str) -> None:
         self.labels[i] = (label, reason)
 
-    def verdicts(self) -> list[Verdict]:
+    def verdicts(self, unlabelled: str = "furniture") -> list[Verdict]:
+        """Every non-blank line; one the walk gave no label (or never reached, when the page
+        was refused) is shown as ``unlabelled`` with what its own features said."""
         out = []
         for i, text in enumerate(self.lines):
             if self.kinds[i] is Kind.BLANK:
                 continue
-            label, reason = self.labels.get(i, ("furniture", self.reasons[i]))
+            label, reason = self.labels.get(i, (unlabelled, self.reasons[i]))
             out.append(Verdict(self.origins[i] + 1, text, label, reason))
         return out
 

@@ -70,7 +70,7 @@ def explain_text(
     try:
         _walk(page, captured, zone)
     except ParseError as exc:
-        return page.verdicts(), exc
+        return page.verdicts("unread"), exc
     return page.verdicts(), None
 
 
