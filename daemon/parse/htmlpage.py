@@ -66,7 +66,7 @@ def _extract(html: str) -> dict[str, Any]:
         html,
         with_metadata=True,
         include_comments=False,
-        include_tables=False,
+        include_tables=True,  # a table in a news page holds its figures: results, casualties
         # Balanced, not precision-first: a dropped paragraph can be a missed alert, and our
         # own line filter below takes out the furniture that balanced mode lets through.
         favor_precision=False,
