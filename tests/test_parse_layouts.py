@@ -289,3 +289,23 @@ def test_a_lone_paragraph_that_reads_like_a_title_stays_the_body() -> None:
 )
 def test_common_cms_furniture_in_other_languages_is_not_text(line: str) -> None:
     assert classify(features(line)) is not Kind.TEXT
+
+
+def test_text_browser_dump_wrapped_at_200_columns_is_rejoined() -> None:
+    sentence = "The harbour authority said on Monday that the new ferry terminal would open in May "
+    long_paragraph = (sentence * 6).strip() + "."
+    wrapped: list[str] = []
+    for _ in range(4):
+        rest = long_paragraph
+        while len(rest) > 200:
+            cut = rest.rfind(" ", 0, 200)
+            wrapped.append(rest[:cut])
+            rest = rest[cut + 1 :]
+        wrapped += [rest, ""]
+    menu = [f"• Section {n}" for n in range(40)]
+    page = "\n".join(
+        [*menu, "• Harbour news in brief", "Ferry terminal to open in May", "", *wrapped]
+    )
+    [article] = parse_bytes(page.encode())
+    assert article.title == "Ferry terminal to open in May"
+    assert article.body == [long_paragraph] * 4

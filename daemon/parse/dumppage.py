@@ -17,6 +17,7 @@ from daemon.parse.lines import Features, Kind
 _MAX_WRAP = 260  # longer lines mean the dump was not hard-wrapped
 _TERMINAL_WIDTH = 100
 _WRAP_SLACK = 12
+_MIN_JOINS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
         and not (wide and lines[i - 1][-1] in '.!?:;»”"')
         and _prose(lines[i])
     }
-    if len(joins) < max(4, len(lengths) // 5):
+    if len(joins) < (_MIN_JOINS if wide else max(_MIN_JOINS, len(lengths) // 5)):
         return as_given
     out: list[str] = []
     origins: list[int] = []

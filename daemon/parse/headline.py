@@ -9,7 +9,8 @@ from daemon.parse.lines import Features, Kind
 
 _TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
 _WIDE_TITLE_WINDOW = 40
-_DISTANCE_COST = 0.25  # per line between a candidate and the article's first paragraph
+_DISTANCE_COST = 0.25
+_BULLETS = frozenset("•*·▪►-–—◦")  # per line between a candidate and the article's first paragraph
 _OVERLAP_WEIGHT = 4.0  # a headline names what its lead is about; a menu entry does not
 _HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
 _ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
@@ -49,6 +50,8 @@ def _title_windows(page: Page) -> list[list[int]]:
 def _title_shaped(page: Page, i: int) -> bool:
     f = page.feats[i]
     if page.kinds[i] is not Kind.TEXT or not 3 <= f.words <= 30 or len(f.text) > 250:
+        return False
+    if f.text[0] in _BULLETS:  # an item of a list: a menu, other headlines
         return False
     return f.text[-1] not in ".:;," and not dateline(page, i) and not bare_byline(page, i)
 
