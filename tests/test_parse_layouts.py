@@ -309,3 +309,22 @@ def test_text_browser_dump_wrapped_at_200_columns_is_rejoined() -> None:
     [article] = parse_bytes(page.encode())
     assert article.title == "Ferry terminal to open in May"
     assert article.body == [long_paragraph] * 4
+
+
+def test_a_long_menu_above_the_title_gives_no_tags_or_dates() -> None:
+    menu = ["Politics, Business, Sport, Culture", "Published 1 January 2020"] + [
+        f"Section {n}" for n in range(30)
+    ]
+    page = "\n".join(
+        [
+            *menu,
+            "Ferry service resumes across the estuary",
+            "By Helen Brooks",
+            "The ferry between the two harbours ran again on Monday after three weeks of repairs.",
+            "The operator said that timetables would stay reduced until the end of the month.",
+        ]
+    )
+    [article] = parse_bytes(page.encode())
+    assert article.tags == []
+    assert article.published is None
+    assert article.authors == ["Helen Brooks"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from itertools import accumulate
 
 from daemon.errors import ParseError
 from daemon.parse import lines as ln
@@ -38,6 +39,7 @@ class Page:
     clock: Clock
     block: Block | None = None
     prose: list[bool] = field(default_factory=list)
+    prose_words: list[int] = field(default_factory=list)  # prose words before each line
     language: int | None = None
     lead: frozenset[str] = frozenset()
     reasons: list[str] = field(default_factory=list)
@@ -72,21 +74,39 @@ class Page:
 def read_page(
     text: str, zone: tzinfo, captured: datetime | date | None, *, refuse: bool = True
 ) -> Page:
-    lines, origins = _unwrap([clean_line(raw) for raw in text.splitlines()])
-    feats = [ln.features(line) for line in lines]
-    explained = [ln.explain(f) for f in feats]
+    raw = [clean_line(line) for line in text.splitlines()]
+    raw_feats = [ln.features(line) for line in raw]
+    raw_explained = [ln.explain(f) for f in raw_feats]
+    lines, origins = _unwrap(raw, [kind is Kind.TEXT for kind, _ in raw_explained])
+    if len(lines) == len(raw):
+        feats, explained = raw_feats, raw_explained
+    else:  # only joined lines are read again
+        ends = [*origins[1:], len(raw)]
+        feats = [
+            raw_feats[o] if e - o == 1 else ln.features(line)
+            for line, o, e in zip(lines, origins, ends, strict=True)
+        ]
+        explained = [
+            raw_explained[o] if e - o == 1 else ln.explain(f)
+            for f, o, e in zip(feats, origins, ends, strict=True)
+        ]
     kinds = [kind for kind, _ in explained]
     if refuse and not any(k is Kind.TEXT for k in kinds):
         raise ParseError("text holds no prose: no line reads as a title or a paragraph")
     layout = assess(feats, kinds)
     page = Page(lines, feats, kinds, clock_for(zone, captured), layout.block, layout.prose)
+    page.prose_words = list(
+        accumulate(
+            (f.words if p else 0 for f, p in zip(feats, layout.prose, strict=True)), initial=0
+        )
+    )
     page.language, page.lead = layout.language, lead_words(feats, layout)
     page.reasons = [reason for _, reason in explained]
     page.origins = origins
     return page
 
 
-def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
+def _unwrap(lines: list[str], texty: list[bool]) -> tuple[list[str], list[int]]:
     """Re-join paragraphs that a dump hard-wrapped at a fixed width (mail, terminals).
 
     The wrap width shows as many lines that end close to the same length and go on in the
@@ -107,7 +127,7 @@ def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
         if lines[i]
         and len(lines[i - 1]) >= width
         and not (wide and lines[i - 1][-1] in '.!?:;»”"')
-        and _prose(lines[i])
+        and texty[i]
     }
     if len(joins) < (_MIN_JOINS if wide else max(_MIN_JOINS, len(lengths) // 5)):
         return as_given
@@ -120,10 +140,6 @@ def _unwrap(lines: list[str]) -> tuple[list[str], list[int]]:
             out.append(line)
             origins.append(i)
     return out, origins
-
-
-def _prose(line: str) -> bool:
-    return ln.classify(ln.features(line)) is Kind.TEXT
 
 
 def clock_for(zone: tzinfo, captured: datetime | date | None) -> Clock:

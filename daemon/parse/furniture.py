@@ -192,6 +192,8 @@ _PATTERNS = tuple(
     (Furniture(family, effect), re.compile(rf"^(?:{pattern})\s*:?\s*$|^(?:{pattern})", re.I))
     for family, effect, pattern in _FAMILIES
 )
+# Every family's opening in one pattern: most lines match none, and one try tells so.
+_ANY_OPENING = re.compile("|".join(f"(?:{pattern})" for _, _, pattern in _FAMILIES), re.I)
 _WHOLE_LINE = frozenset(
     {
         "page action",
@@ -230,7 +232,7 @@ def furniture(text: str, words: int) -> Furniture | None:
         return _COOKIE_NOTICE
     if words <= _NEWSLETTER_WORDS and _NEWSLETTER.search(text):
         return _NEWSLETTER_PROMPT
-    if words > _MAX_WORDS:
+    if words > _MAX_WORDS or _ANY_OPENING.match(text) is None:
         return None
     for found, pattern in _PATTERNS:
         match = pattern.match(text)

@@ -31,6 +31,8 @@ _DERIVED_TITLE_WORDS = 20
 _MORE_FOLLOWS = 2.0
 _COMMENT_LINES = 12  # how far above a reply button its comment's signature may stand
 _NAME_WORDS = 4
+_HEADER_TOP = 14  # non-blank lines at the top of the page read for header fields
+_HEADER_ABOVE = 10  # and just above the title
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
 _LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
@@ -126,8 +128,14 @@ def _read(page: Page, head_end: int, body_start: int) -> _Fields:
     fields = _Fields()
     above = [i for i in range(head_end) if page.kinds[i] is not Kind.BLANK]
     near = set(above[-_SECTION_WINDOW:])
-    for i in range(head_end):
-        _take_header(page, i, fields, near=i in near and fields.section is None)
+    # Header fields stand at the top of the page or just above the title; a long menu in
+    # between is not read for tags, bylines or dates.
+    zone = set(above[:_HEADER_TOP]) | set(above[-_HEADER_ABOVE:])
+    for i in above:
+        if i in zone:
+            _take_header(page, i, fields, near=i in near and fields.section is None)
+        else:
+            page.label(i, "furniture", "above the headline (menu, masthead, banner)")
     if fields.section is None and fields.section_at is not None:
         fields.section = page.lines[fields.section_at]
         page.label(fields.section_at, "section", "a short name just above the headline")
@@ -275,8 +283,9 @@ def _more_follows(page: Page, cut: int, fields: _Fields) -> bool:
     box or a button, not the article's end."""
     if page.block is None or cut >= page.block.last:
         return False
-    before = sum(len(p.split()) for p in fields.body)
-    after = sum(page.feats[j].words for j in range(cut + 1, page.block.last + 1) if page.prose[j])
+    words = page.prose_words
+    before = words[cut] - words[page.block.first]
+    after = words[page.block.last + 1] - words[cut + 1]
     return after > _MORE_FOLLOWS * before
 
 
