@@ -238,7 +238,8 @@ def _take_rest(page: Page, start: int, fields: _Fields) -> None:
 
     Short lines above the first paragraph are page furniture ("Listen", "1 min", a section
     name); a cut ("Comments", "Related") ends the body only once a paragraph was read, so a
-    "Comment" button under the headline cannot empty the article.
+    "Comment" button under the headline cannot empty the article, and not where most of the
+    article still follows (a box inside it); a reply button ends it and takes its comment out.
     """
     near = set([i for i in range(start, len(page.lines)) if page.lines[i]][:_BYLINE_WINDOW])
     last = page.block.last if page.block is not None else len(page.lines) - 1
@@ -253,7 +254,7 @@ def _take_rest(page: Page, start: int, fields: _Fields) -> None:
             _drop_comment(page, i, fields)
             _label_after(page, i)
             return
-        if kind is Kind.CUT and read and not _more_follows(page, i, fields):
+        if kind is Kind.CUT and read and not _more_follows(page, i):
             _label_after(page, i)
             return
         if kind is Kind.CUT and read:
@@ -278,7 +279,7 @@ def _take_rest(page: Page, start: int, fields: _Fields) -> None:
         _take_line(page, i, kind, fields)
 
 
-def _more_follows(page: Page, cut: int, fields: _Fields) -> bool:
+def _more_follows(page: Page, cut: int) -> bool:
     """A cut inside the article's run with twice the prose read so far still to come is a
     box or a button, not the article's end."""
     if page.block is None or cut >= page.block.last:
