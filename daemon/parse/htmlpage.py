@@ -117,7 +117,11 @@ def _title_from_body(body: list[str]) -> tuple[str, list[str]]:
 
 
 def _body(extracted: dict[str, Any], title: str) -> tuple[list[str], list[str]]:
-    """Paragraphs of the main text; a byline trafilatura kept inside it yields authors."""
+    """Paragraphs of the main text; a byline trafilatura kept inside it yields authors.
+
+    trafilatura has already cut the page around the article, so a "Related" heading left in
+    its text is dropped, not taken as the end: what follows it there is mostly the article.
+    A reader's comment (a reply button) still ends it."""
     body: list[str] = []
     authors: list[str] = []
     for raw in str(extracted.get("text") or "").splitlines():
@@ -131,7 +135,7 @@ def _body(extracted: dict[str, Any], title: str) -> tuple[list[str], list[str]]:
             authors = split_names(paragraph[start:]) if start is not None else authors
         elif not body and features.words <= _LABEL_WORDS and not features.ends_sentence:
             continue  # a label left over from the header ("Posted on", "Updated")
-        elif kind in (ln.Kind.CUT, ln.Kind.REPLY) and body:
+        elif kind is ln.Kind.REPLY and body:
             break
         elif kind not in _DROPPED and kind is not ln.Kind.CAPTION:
             body.append(paragraph)
