@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_delivery_commands(sub: Any) -> None:
+    stories = sub.add_parser("stories", help="the newest stories and what joined each article")
+    stories.add_argument("--limit", type=int, default=20, help="newest N (default 20)")
+    stories.set_defaults(handler=cmd_stories)
     alerts = sub.add_parser("alerts", help="list alerts by status; re-queue them")
     alerts.add_argument("--status", choices=["pending", "delivered", "dead"])
     alerts.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
@@ -144,6 +147,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from daemon.parse.command import main as parse_main
 
     return parse_main(args.file, args.timezone, explain=args.explain)
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from daemon.commands import stories
+
+    return stories.list_stories(_load(args), args.limit)
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ async def open_sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[
         await engine.dispose()
 
 
-def _cut(text: str | None, width: int) -> str:
+def cut(text: str | None, width: int) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -42,8 +42,8 @@ def row_line(row: AlertRow) -> str:
         note = f"held in batch {row.batch_id}" + (f"; {note}" if note else "")
     stamp = when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
     return (
-        f"{row.id:>6}  {row.status:<9}  {row.attempts:>5}  {_cut(row.channel, 16):<16}  "
-        f"{_cut(row.rule, 24):<24}  {stamp:<19}  {_cut(note, 60)}"
+        f"{row.id:>6}  {row.status:<9}  {row.attempts:>5}  {cut(row.channel, 16):<16}  "
+        f"{cut(row.rule, 24):<24}  {stamp:<19}  {cut(note, 60)}"
     )
 
 
