@@ -66,6 +66,11 @@ def _add_delivery_commands(sub: Any) -> None:
     stories = sub.add_parser("stories", help="the newest stories and what joined each article")
     stories.add_argument("--limit", type=int, default=20, help="newest N (default 20)")
     stories.set_defaults(handler=cmd_stories)
+    stories_sub = stories.add_subparsers(dest="stories_command", metavar="ACTION")
+    explain = stories_sub.add_parser(
+        "explain", help="which story each file would join and why, or why none (stores nothing)"
+    )
+    explain.add_argument("files", nargs="+", metavar="FILE")
     alerts = sub.add_parser("alerts", help="list alerts by status; re-queue them")
     alerts.add_argument("--status", choices=["pending", "delivered", "dead"])
     alerts.add_argument("--limit", type=int, default=50, help="newest N (default 50)")
@@ -152,6 +157,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_stories(args: argparse.Namespace) -> int:
     from daemon.commands import stories
 
+    if args.stories_command == "explain":
+        return stories.explain(_load(args), args.files)
     return stories.list_stories(_load(args), args.limit)
 
 

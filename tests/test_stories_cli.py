@@ -74,3 +74,33 @@ def test_stories_command_on_an_empty_database(
     settings.write_text(f'[daemon]\ndatabase = "sqlite+aiosqlite:///{database}"\n')
     assert cli_main(["--settings", str(settings), "stories", "--limit", "5"]) == 0
     assert capsys.readouterr().out.strip() == "no stories yet"
+
+
+def test_stories_explain_says_which_story_a_file_would_join_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layouts = Path(__file__).parent / "data" / "layouts"
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'[daemon]\ndatabase = "sqlite+aiosqlite:///{tmp_path / "n.db"}"\n')
+    stored = tmp_path / "wire.txt"
+    stored.write_bytes((layouts / "en_wire.txt").read_bytes())
+    assert cli_main(["--settings", str(settings), "ingest", str(stored), "--no-deliver"]) == 0
+    lines = (layouts / "en_wire.txt").read_text(encoding="utf-8").splitlines()
+    copy = tmp_path / "copy.txt"  # re-headlined, without its last paragraph
+    copy.write_text(
+        "\n".join(["Shipping group stops Red Sea voyages", *lines[11:13], *lines[14:17]]),
+        encoding="utf-8",
+    )
+    other = tmp_path / "other.txt"
+    other.write_bytes((layouts / "uk_portal.txt").read_bytes())
+    capsys.readouterr()
+    files = [str(stored), str(copy), str(other), str(tmp_path / "missing.txt")]
+    assert cli_main(["--settings", str(settings), "stories", "explain", *files]) == 1
+    out = capsys.readouterr().out.splitlines()
+    verdicts = {out[i].split(": ")[0]: out[i + 1].strip() for i in range(0, 6, 2)}
+    assert verdicts[str(stored)] == (
+        "would join story 1 through article 1: content 1.00 (threshold 0.30)"
+    )
+    assert verdicts[str(copy)].startswith("would join story 1 through article 1: sketch ")
+    assert verdicts[str(other)].startswith("would start a new story")
+    assert out[6].startswith(f"{tmp_path / 'missing.txt'}: cannot be read")
