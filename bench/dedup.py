@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -165,13 +165,17 @@ def load_database(path: Path, stored: list[tuple[Sketch, datetime]]) -> str:
             "INSERT OR IGNORE INTO story_sketch_bands (band_key, article_id, story_id, published)"
             " VALUES (?, ?, ?, ?)",
             (
-                (key, n + 1, n + 1, when.replace(tzinfo=None).isoformat(sep=" "))
+                (key, n + 1, n + 1, (when - _EPOCH) // _MICROSECOND)
                 for n, (s, when) in enumerate(stored)
                 for key in band_keys(s)
             ),
         )
         raw.execute("ANALYZE")
     return url
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # band rows keep times as microseconds since
+_MICROSECOND = timedelta(microseconds=1)  # then, as migration 0007 made them
 
 
 async def _migrate(url: str) -> None:
