@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import trafilatura
 
 from bench.corpora import CORPORA, load_labels, page_path, split_of
+from daemon.parse.dates import Clock, find_when
 from daemon.parse.fields import detect_language
 
 STORIES = CORPORA / "stories"
@@ -55,6 +56,7 @@ MIN_WORDS = 250
 MAX_TITLE_WORDS = 15
 SHORT_WORDS = 80
 EPOCH = datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
+BARE_DATE_WORDS = 8
 DAYS = 30
 AUTHORS = ("Anna Weber", "James Okafor", "Lucía Romero", "Piotr Nowak", "Mei Tanaka", "Sam Reid")
 CITIES = ("BERLIN", "LONDON", "PARIS", "ZURICH", "VIENNA", "MADRID", "BRUSSELS", "NEW YORK")
@@ -123,6 +125,12 @@ def reads_as_title(title: str) -> bool:
     return len(rest.split()) >= 3
 
 
+def bare_date(line: str) -> bool:
+    """A page's own date line ("Mittwoch, 01.11.2023") that trafilatura kept in the text:
+    left in, it would date every version by the page instead of by the set's times."""
+    return len(line.split()) <= BARE_DATE_WORDS and find_when(line, Clock()) is not None
+
+
 def load_sources() -> list[Source]:
     """Pages long enough to cut and reorder, with a title a reader would recognise."""
     texts = extracted_texts()
@@ -139,7 +147,7 @@ def load_sources() -> list[Source]:
             title, paragraphs = paragraphs[0], paragraphs[1:]
         if not reads_as_title(title):
             continue
-        paragraphs = [p for p in paragraphs if p != title]
+        paragraphs = [p for p in paragraphs if p != title and not bare_date(p)]
         source = Source(label["stem"], title.strip(), tuple(paragraphs), "")
         if len(paragraphs) < MIN_PARAGRAPHS or source.words < MIN_WORDS:
             continue
