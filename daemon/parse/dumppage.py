@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from itertools import accumulate
 
 from daemon.errors import ParseError
 from daemon.parse import lines as ln
@@ -94,16 +93,19 @@ def read_page(
     if refuse and not any(k is Kind.TEXT for k in kinds):
         raise ParseError("text holds no prose: no line reads as a title or a paragraph")
     layout = assess(feats, kinds)
-    page = Page(lines, feats, kinds, clock_for(zone, captured), layout.block, layout.prose)
-    page.prose_words = list(
-        accumulate(
-            (f.words if p else 0 for f, p in zip(feats, layout.prose, strict=True)), initial=0
-        )
+    return Page(
+        lines,
+        feats,
+        kinds,
+        clock_for(zone, captured),
+        block=layout.block,
+        prose=layout.prose,
+        prose_words=layout.prose_words(feats),
+        language=layout.language,
+        lead=lead_words(feats, layout),
+        reasons=[reason for _, reason in explained],
+        origins=origins,
     )
-    page.language, page.lead = layout.language, lead_words(feats, layout)
-    page.reasons = [reason for _, reason in explained]
-    page.origins = origins
-    return page
 
 
 def _unwrap(lines: list[str], texty: list[bool]) -> tuple[list[str], list[int]]:

@@ -7,10 +7,10 @@ from daemon.parse.dumppage import Page, bare_byline, dateline
 from daemon.parse.layout import overlap
 from daemon.parse.lines import Features, Kind
 
-_TITLE_WINDOW = 14  # non-blank lines from the top where a title may stand
+TITLE_WINDOW = 14  # non-blank lines from the top where a title (and header) may stand
 _WIDE_TITLE_WINDOW = 40
-_DISTANCE_COST = 0.25
-_BULLETS = frozenset("•*·▪►-–—◦")  # per line between a candidate and the article's first paragraph
+_DISTANCE_COST = 0.25  # per line between a candidate and the article's first paragraph
+_BULLETS = frozenset("•*·▪►-–—◦")
 _OVERLAP_WEIGHT = 4.0  # a headline names what its lead is about; a menu entry does not
 _HEAD_KINDS = frozenset({Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind.AUTHOR_FOOTER})
 _ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Kind.DATELINE})
@@ -40,11 +40,11 @@ def _title_windows(page: Page) -> list[list[int]]:
     the article down, the lines just above its first paragraph; then a wider stretch."""
     nonblank = page.nonblank()
     if page.block is None:
-        return [nonblank[:_TITLE_WINDOW]]
+        return [nonblank[:TITLE_WINDOW]]
     start = nonblank.index(page.block.first)
-    low = max(0, start + 1 - _TITLE_WINDOW)
+    low = max(0, start + 1 - TITLE_WINDOW)
     wide = max(0, start + 1 - _WIDE_TITLE_WINDOW)
-    return [nonblank[low : low + _TITLE_WINDOW], nonblank[wide : start + 1]]
+    return [nonblank[low : low + TITLE_WINDOW], nonblank[wide : start + 1]]
 
 
 def _title_shaped(page: Page, i: int) -> bool:

@@ -10,6 +10,7 @@ shares with another except that articles are written in sentences.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
 from daemon.parse.lines import Features, Kind
 from daemon.parse.stopwords import content_words, density, page_language
@@ -27,11 +28,10 @@ _NEUTRAL = frozenset({Kind.BLANK, Kind.BYLINE, Kind.DATELINE, Kind.CAPTION, Kind
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """First and last line of the article's run, and how much prose it holds."""
+    """First and last line of the article's run."""
 
     first: int
     last: int
-    words: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,11 @@ class Layout:
     prose: list[bool]
     block: Block | None
     language: int | None
+
+    def prose_words(self, feats: list[Features]) -> list[int]:
+        """Prose words before each line (and after the last), so any stretch adds up at once."""
+        counts = (f.words if p else 0 for f, p in zip(feats, self.prose, strict=True))
+        return list(accumulate(counts, initial=0))
 
 
 def assess(feats: list[Features], kinds: list[Kind]) -> Layout:
@@ -80,10 +85,15 @@ def _is_prose(f: Features, kind: Kind, language: int | None) -> bool:
     return share is None or share >= (_SENTENCE_DENSITY if sentence else _LONG_DENSITY)
 
 
+def short_sentence(f: Features) -> bool:
+    """A one-line paragraph ("Tickets are sold out."): too short for prose, but finished."""
+    return f.ends_sentence and f.words >= _SENTENCE_WORDS
+
+
 def line_score(f: Features, kind: Kind, prose: bool) -> float:
     if prose:
         return float(f.words)
-    if kind is Kind.TEXT and f.ends_sentence and f.words >= _SENTENCE_WORDS:
+    if kind is Kind.TEXT and short_sentence(f):
         return 1.0  # a one-line paragraph ("Tickets are sold out.") keeps the run going
     if kind in _NEUTRAL:
         return 0.0
@@ -94,16 +104,14 @@ def main_block(feats: list[Features], kinds: list[Kind], prose: list[bool]) -> B
     """The run of lines whose scores add up to the most (Kadane's maximum subarray)."""
     best: Block | None = None
     best_total = 0.0
-    total, first, words = 0.0, 0, 0
+    total, first = 0.0, 0
     for i, (f, kind) in enumerate(zip(feats, kinds, strict=True)):
         score = line_score(f, kind, prose[i])
         if total <= 0 and score > 0:
-            total, first, words = 0.0, i, 0
+            total, first = 0.0, i
         total += score
-        if score > 0:
-            words += f.words
-            if total > best_total:
-                best_total, best = total, Block(first, i, words)
+        if score > 0 and total > best_total:
+            best_total, best = total, Block(first, i)
     return None if best is None else _with_tail(feats, kinds, best)
 
 
@@ -113,8 +121,8 @@ def _with_tail(feats: list[Features], kinds: list[Kind], block: Block) -> Block:
     last = block.last
     for i in range(block.last + 1, len(feats)):
         kind, f = kinds[i], feats[i]
-        if kind is Kind.TEXT and f.ends_sentence and f.words >= _SENTENCE_WORDS:
+        if kind is Kind.TEXT and short_sentence(f):
             last = i
         elif kind not in _PASSED:
             break
-    return Block(block.first, last, block.words)
+    return Block(block.first, last)

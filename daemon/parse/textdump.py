@@ -22,7 +22,8 @@ from daemon.parse.fields import (
     split_names,
     unique,
 )
-from daemon.parse.headline import find_title, section_shaped
+from daemon.parse.headline import TITLE_WINDOW, find_title, section_shaped
+from daemon.parse.layout import short_sentence
 from daemon.parse.lines import Features, Kind
 from storage.types import Article, Image
 
@@ -31,10 +32,8 @@ _DERIVED_TITLE_WORDS = 20
 _MORE_FOLLOWS = 2.0
 _COMMENT_LINES = 12  # how far above a reply button its comment's signature may stand
 _NAME_WORDS = 4
-_HEADER_TOP = 14  # non-blank lines at the top of the page read for header fields
 _HEADER_ABOVE = 10  # and just above the title
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
-_LEAD_WORDS = 4  # a finished sentence this long may open the body ("Kyiv was quiet.")
 _CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
 
 
@@ -130,7 +129,7 @@ def _read(page: Page, head_end: int, body_start: int) -> _Fields:
     near = set(above[-_SECTION_WINDOW:])
     # Header fields stand at the top of the page or just above the title; a long menu in
     # between is not read for tags, bylines or dates.
-    zone = set(above[:_HEADER_TOP]) | set(above[-_HEADER_ABOVE:])
+    zone = set(above[:TITLE_WINDOW]) | set(above[-_HEADER_ABOVE:])
     for i in above:
         if i in zone:
             _take_header(page, i, fields, near=i in near and fields.section is None)
@@ -272,7 +271,7 @@ def _take_rest(page: Page, start: int, fields: _Fields) -> None:
         if kind is Kind.TEXT and i > last:
             page.label(i, "furniture", "after the article's last paragraph")
             continue
-        if kind is Kind.TEXT and not (read or page.prose[i] or _sentence_line(page.feats[i])):
+        if kind is Kind.TEXT and not (read or page.prose[i] or short_sentence(page.feats[i])):
             page.label(i, "furniture", "short line above the first paragraph")
             continue
         read = read or page.prose[i]
@@ -307,11 +306,6 @@ def _label_after(page: Page, cut: int) -> None:
     page.label(cut, "cut", f"{page.reasons[cut]}: the article ends here")
     for i in range(cut + 1, len(page.lines)):
         page.label(i, "after-cut", f"below the cut at line {page.origins[cut] + 1}")
-
-
-def _sentence_line(f: Features) -> bool:
-    """A short line that may still open the body: a finished sentence ("Kyiv was quiet.")."""
-    return f.ends_sentence and f.words >= _LEAD_WORDS
 
 
 def _take_line(page: Page, i: int, kind: Kind, fields: _Fields) -> None:
