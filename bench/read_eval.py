@@ -98,14 +98,22 @@ class Case:
     zone: str = "UTC"
 
 
-def score(tally: Tally, case: Case, read: Callable[[Case], tuple[str, list[str]] | None]) -> None:
+Reader = Callable[[Case], Article | None]
+_FIELDS = ("authors", "published", "section", "tags", "images")
+
+
+def score(tally: Tally, case: Case, read: Reader) -> None:
     tally.files += 1
-    got = read(case)
-    if got is None:
+    article = read(case)
+    if article is None:
         tally.errors += 1
         tally.misses.append(f"{case.name}: no article")
-        got = ("", [])
-    title, body = got
+        article = Article(title="", body=[])
+    title, body = article.title, article.body
+    if case.gold is not None:  # our corpus, the one set with every field: authors, dates …
+        got = article.to_json()
+        for key in _FIELDS:
+            tally.fields.setdefault(key, []).append(int(got[key] == case.gold[key]))
     text = norm("\n".join([title, *body]))
     missing = [w for w in case.with_ if norm(w) not in text]
     present = [w for w in case.without if norm(w) in text]
@@ -137,39 +145,18 @@ def score(tally: Tally, case: Case, read: Callable[[Case], tuple[str, list[str]]
         tally.misses.append(f"{case.name}: kept {w[:70]!r}")
 
 
-def read_dump(case: Case) -> tuple[str, list[str]] | None:
+def read_dump(case: Case) -> Article | None:
+    """The text-dump reader and the HTML path alike: ``parse_bytes`` tells them apart."""
     try:
         [article] = parse_bytes(case.data, name=case.filename, timezone=ZoneInfo(case.zone))
     except (ParseError, ValueError):
         return None
-    if case.gold is not None:
-        _own_fields(case, article)
-    return article.title, article.body
+    return article
 
 
-_OWN_TALLY: dict[str, Tally] = {}
-
-
-def _own_fields(case: Case, article: Article) -> None:
-    """Author and date accuracy on our corpus, the one set that has them."""
-    gold = case.gold or {}
-    got = article.to_json()
-    tally = _OWN_TALLY[split_of(case.filename)]
-    for key in ("authors", "published", "section", "tags", "images"):
-        tally.fields.setdefault(key, []).append(int(got[key] == gold[key]))
-
-
-def read_html(case: Case) -> tuple[str, list[str]] | None:
-    try:
-        [article] = parse_bytes(case.data, name=case.filename)
-    except (ParseError, ValueError):
-        return None
-    return article.title, article.body
-
-
-def read_trafilatura(case: Case) -> tuple[str, list[str]] | None:
+def read_trafilatura(case: Case) -> Article | None:
     text = trafilatura.extract(case.data.decode("utf-8", "replace"))
-    return None if text is None else ("", text.splitlines())
+    return None if text is None else Article(title="", body=text.splitlines())
 
 
 def page_cases(labels: list[dict[str, Any]], renderer: str) -> Iterable[Case]:
@@ -185,7 +172,8 @@ def page_cases(labels: list[dict[str, Any]], renderer: str) -> Iterable[Case]:
             filename=path.name,
             with_=[w for w in label["with"] if norm(w) in dump],
             without=[w for w in label["without"] if norm(w) in dump],
-            headline=label["headline"] if label["headline"] and norm(label["headline"]) in dump
+            headline=label["headline"]
+            if label["headline"] and norm(label["headline"]) in dump
             else None,
             reference=_reference(label),
         )
@@ -206,22 +194,36 @@ def html_cases(labels: list[dict[str, Any]]) -> Iterable[Case]:
     for label in labels:
         path = page_path(label["file"])
         if path.is_file():
-            yield Case(label["file"], path.read_bytes(), path.name, label["with"],
-                       label["without"], label["headline"], None)
+            yield Case(
+                label["file"],
+                path.read_bytes(),
+                path.name,
+                label["with"],
+                label["without"],
+                label["headline"],
+                None,
+            )
 
 
 def own_cases() -> Iterable[Case]:
     for path in sorted(OWN.glob("*.txt")):
         gold = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         body = gold["body"]
-        yield Case(path.name, path.read_bytes(), path.name, body, [], gold["title"], body,
-                   gold, gold["timezone"])
+        yield Case(
+            path.name,
+            path.read_bytes(),
+            path.name,
+            body,
+            [],
+            gold["title"],
+            body,
+            gold,
+            gold["timezone"],
+        )
 
 
-def run(name: str, cases: Iterable[Case], read: Callable[[Case], Any]) -> dict[str, Tally]:
+def run(cases: Iterable[Case], read: Reader) -> dict[str, Tally]:
     tallies = {split: Tally() for split in SPLITS}
-    if name == "own corpus":
-        _OWN_TALLY.update(tallies)
     for case in cases:
         score(tallies[split_of(case.name)], case, read)
     return tallies
@@ -240,8 +242,9 @@ def report(name: str, tallies: dict[str, Tally], misses: str) -> None:
         ("strings P / R / F1", lambda t: "{:.3f} {:.3f} {:.3f}".format(*t.string_scores())),
     ]
     for key in dev.fields:
-        rows.append((key, lambda t, k=key: t.share(sum(t.fields.get(k, [])),
-                                                    len(t.fields.get(k, [])))))
+        rows.append(
+            (key, lambda t, k=key: t.share(sum(t.fields.get(k, [])), len(t.fields.get(k, []))))
+        )
     for label, cell in rows:
         print(f"  {label:<28}{cell(dev):>22}  {cell(held):>22}")
     if misses in tallies:
@@ -261,15 +264,14 @@ def main() -> None:
         labels = labels[: args.limit]
     if not labels:
         print("no page corpus: build it with .venv/bin/python bench/corpus.py")
-    report("own corpus (tests/data/dumps)", run("own corpus", own_cases(), read_dump), args.misses)
+    report("own corpus (tests/data/dumps)", run(own_cases(), read_dump), args.misses)
     for renderer in args.renderers.split(","):
         if labels:
-            tallies = run(renderer, page_cases(labels, renderer), read_dump)
+            tallies = run(page_cases(labels, renderer), read_dump)
             report(f"text dumps rendered by {renderer}", tallies, args.misses)
     if args.html and labels:
-        report("HTML path (newswatch)", run("html", html_cases(labels), read_html), args.misses)
-        report("HTML, bare trafilatura.extract", run("bare", html_cases(labels),
-                                                     read_trafilatura), "none")
+        report("HTML path (newswatch)", run(html_cases(labels), read_dump), args.misses)
+        report("HTML, bare trafilatura.extract", run(html_cases(labels), read_trafilatura), "none")
 
 
 if __name__ == "__main__":
