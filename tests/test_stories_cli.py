@@ -40,6 +40,7 @@ async def test_stories_show_each_article_and_what_joined_it(database_url: str) -
                 )
         async with sessions() as session:
             stories = await newest_stories(session, 10)
+            newest = await newest_stories(session, 1)
     finally:
         await engine.dispose()
     sizes = sorted(len(story.articles) for story in stories)
@@ -54,16 +55,7 @@ async def test_stories_show_each_article_and_what_joined_it(database_url: str) -
     score = float(row.split(f"joined {first.id}: ")[1].split()[1])
     assert 0.0 < score <= 1.0
     assert sum("started the story" in line for line in lines) == 2
-    assert len(await _limited(database_url)) == 1
-
-
-async def _limited(database_url: str) -> list[object]:
-    engine = create_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            return list(await newest_stories(session, 1))
-    finally:
-        await engine.dispose()
+    assert len(newest) == 1
 
 
 def test_stories_command_on_an_empty_database(
