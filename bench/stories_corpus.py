@@ -49,6 +49,8 @@ VERSION_KINDS = (
     "corrected",
     "added",
     "undated",
+    "brief",
+    "rewritten",
 )
 NEGATIVE_KINDS = ("other", "followup", "quoting")
 MIN_PARAGRAPHS = 5
@@ -66,6 +68,27 @@ MENU = (
     "Culture", "Opinion", "Video", "Podcasts", "Newsletters", "Subscribe", "Sign in", "Search",
     "Weather", "Travel", "Climate",
 )  # fmt: skip
+# Another desk's wording: common words of the corpus's main languages and a replacement that
+# keeps the sense. Only a paraphrase this crude can be made without a language model, but it
+# breaks word runs the way real rewording does, which is what the sketches see.
+SYNONYMS = {
+    "said": "stated", "says": "states", "told": "informed", "also": "additionally",
+    "but": "yet", "big": "large", "large": "big", "people": "individuals", "new": "fresh",
+    "company": "firm", "government": "administration", "first": "initial", "many": "numerous",
+    "help": "assist", "show": "reveal", "shows": "reveals", "use": "employ", "used": "employed",
+    "make": "create", "made": "created", "start": "begin", "started": "began", "get": "obtain",
+    "because": "since", "about": "roughly", "important": "significant", "expected": "anticipated",
+    "will": "is set to", "can": "is able to", "more": "further", "very": "highly",
+    "year": "twelve months", "years": "years' time", "after": "following", "before": "prior to",
+    "before,": "earlier,", "however": "nevertheless", "which": "that", "while": "whereas",
+    "including": "among them", "against": "versus", "between": "among", "during": "throughout",
+    "sagte": "erklärte", "sagt": "erklärt", "auch": "ebenfalls", "aber": "jedoch",
+    "sehr": "äußerst", "viele": "zahlreiche", "jetzt": "nun", "neue": "frische",
+    "neuen": "frischen", "dass": "daß", "große": "bedeutende", "wichtig": "bedeutsam",
+    "bereits": "schon",
+    "il": "celui-ci", "aussi": "également", "mais": "cependant",
+    "très": "fort", "beaucoup": "énormément", "y": "e", "pero": "sin embargo", "muy": "bastante",
+}  # fmt: skip
 MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
@@ -174,6 +197,10 @@ def wire(src: Source, rng: random.Random, when: datetime, author: str) -> str:
     return dump(src.title, f"By {author}, {agency} · {when:%A}", body)
 
 
+def agency_line(rng: random.Random) -> str:
+    return f"By {rng.choice(AUTHORS)}, {rng.choice(AGENCIES)}"
+
+
 def new_headline(src: Source, rng: random.Random) -> str:
     """A headline another desk would write: the lead's first clause, or the title reordered."""
     clause = re.split(r"[,.;:!?]", src.paragraphs[0], maxsplit=1)[0].split()
@@ -214,6 +241,48 @@ def rephrased(paragraphs: tuple[str, ...]) -> list[str]:
     return out
 
 
+def reworded(sentence: str, rng: random.Random) -> str:
+    """One sentence as another desk would write it: its clauses turned round, its common words
+    swapped for others, and where none is known two neighbouring words exchanged."""
+    if rng.random() < 0.5:
+        sentence = swap_halves(sentence)
+    words = sentence.split()
+    changed = False
+    for i, word in enumerate(words):
+        new = SYNONYMS.get(word.lower())
+        if new is not None:
+            words[i] = new.capitalize() if word[:1].isupper() else new
+            changed = True
+    if not changed and len(words) > 4:
+        i = rng.randrange(1, len(words) - 2)
+        words[i], words[i + 1] = words[i + 1], words[i]
+    return " ".join(words)
+
+
+def rewritten(paragraphs: tuple[str, ...], rng: random.Random) -> list[str]:
+    """Another outlet's own version: every sentence reworded, one paragraph cut, two swapped."""
+    body = [" ".join(reworded(s, rng) for s in re.split(r"(?<=[.!?])\s+", p)) for p in paragraphs]
+    del body[rng.randint(1, len(body) - 2)]
+    i, j = rng.sample(range(len(body)), 2)
+    body[i], body[j] = body[j], body[i]
+    return body
+
+
+def words_in(paragraphs: tuple[str, ...]) -> int:
+    return sum(len(p.split()) for p in paragraphs)
+
+
+def brief(src: Source, rng: random.Random, when: datetime) -> list[str]:
+    """An aggregator's brief: the wire lead and as few paragraphs as make a short report."""
+    agency = rng.choice(AGENCIES)
+    k = 1
+    while k < len(src.paragraphs) and words_in(src.paragraphs[:k]) < SHORT_WORDS:
+        k += 1
+    lead = f"{rng.choice(CITIES)}, {MONTHS[when.month - 1]} {when.day} ({agency}) - "
+    body = [lead + src.paragraphs[0], *src.paragraphs[1:k]]
+    return [*body, f"Read the full story at {agency}."]
+
+
 def corrected(paragraphs: tuple[str, ...], rng: random.Random) -> list[str]:
     body = list(paragraphs)
     spots = [(i, m) for i, p in enumerate(body) for m in re.finditer(r"\b\d{2,}\b", p)]
@@ -235,33 +304,10 @@ def versions_of(src: Source, name: str, donors: list[Source], titles: list[str])
     story = f"{name}/s"
     first = dump(src.title, date_line(author, start), list(src.paragraphs))
     out = [Version("original", story, start, first)]
-    paragraphs, n = src.paragraphs, len(src.paragraphs)
+    paragraphs = src.paragraphs
     for kind in rng.sample(VERSION_KINDS, rng.randint(2, 4)):
         when = start + timedelta(minutes=rng.randint(10, 300))
-        header = date_line(rng.choice(AUTHORS), when)
-        if kind == "wire":
-            text = wire(src, rng, when, author)
-        elif kind == "reheadlined":
-            text = reheadlined(src, rng, header, rng.sample(titles, 5))
-        elif kind == "shortened":
-            text = dump(src.title, header, shortened(paragraphs, rng))
-        elif kind == "reordered":
-            body = list(paragraphs)
-            del body[rng.randint(1, n - 2)]
-            i, j = rng.sample(range(len(body)), 2)
-            body[i], body[j] = body[j], body[i]
-            text = dump(src.title, header, body)
-        elif kind == "rephrased":
-            text = dump(src.title, header, rephrased(paragraphs))
-        elif kind == "corrected":
-            text = dump(src.title, header, corrected(paragraphs, rng))
-        elif kind == "added":
-            extra = pick_donor(src, donors, rng).paragraphs
-            body = list(paragraphs)
-            body.insert(n // 2, rng.choice(extra))
-            text = dump(src.title, header, body)
-        else:
-            text = dump(src.title, f"By {author}", list(paragraphs))
+        text = version_text(kind, src, rng, when, author, donors, titles)
         out.append(Version(kind, story, when, text))
     for i, kind in enumerate(rng.sample(NEGATIVE_KINDS, rng.choice((0, 1, 1, 2)))):
         donor = pick_donor(src, donors, rng)
@@ -280,6 +326,49 @@ def versions_of(src: Source, name: str, donors: list[Source], titles: list[str])
         header = date_line(rng.choice(AUTHORS), when)
         out.append(Version(kind, f"{name}/n{i}", when, dump(title, header, other)))
     return out
+
+
+def version_text(
+    kind: str,
+    src: Source,
+    rng: random.Random,
+    when: datetime,
+    author: str,
+    donors: list[Source],
+    titles: list[str],
+) -> str:
+    """One version of the report as another desk or site would publish it."""
+    paragraphs, n = src.paragraphs, len(src.paragraphs)
+    header = date_line(rng.choice(AUTHORS), when)
+    if kind == "wire":
+        return wire(src, rng, when, author)
+    if kind == "reheadlined":
+        return reheadlined(src, rng, header, rng.sample(titles, 5))
+    if kind == "shortened":
+        return dump(src.title, header, shortened(paragraphs, rng))
+    if kind == "reordered":
+        body = list(paragraphs)
+        del body[rng.randint(1, n - 2)]
+        i, j = rng.sample(range(len(body)), 2)
+        body[i], body[j] = body[j], body[i]
+        return dump(src.title, header, body)
+    if kind == "brief":
+        undated = f"{agency_line(rng)} · {when:%A}" if rng.random() < 0.5 else header
+        return dump(new_headline(src, rng), undated, brief(src, rng, when))
+    if kind == "rewritten":
+        menu = "\n".join(rng.sample(MENU, 12)) + "\n\n"
+        page = dump(new_headline(src, rng), header, rewritten(paragraphs, rng))
+        return menu + page + "\n\nMost read\n\n" + "\n".join(rng.sample(titles, 5)) + "\n"
+    if kind == "rephrased":
+        return dump(src.title, header, rephrased(paragraphs))
+    if kind == "corrected":
+        return dump(src.title, header, corrected(paragraphs, rng))
+    if kind == "added":
+        extra = pick_donor(src, donors, rng).paragraphs
+        body = list(paragraphs)
+        body.insert(n // 2, rng.choice(extra))
+        return dump(src.title, header, body)
+    return dump(src.title, f"By {author}", list(paragraphs))
 
 
 def pick_donor(src: Source, donors: list[Source], rng: random.Random) -> Source:

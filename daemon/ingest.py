@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
@@ -38,6 +38,7 @@ from storage.articles import (
     update_article,
 )
 from storage.backlog import BandBacklog, Indexed
+from storage.stories import current_stories, merge_stories
 from storage.types import Article
 
 log = logging.getLogger("newswatch.ingest")
@@ -167,6 +168,11 @@ class _Batch:
         self.inserts: list[tuple[int, Prepared, int, int]] = []
         self.written: list[tuple[Prepared, int, int]] = []
         self.rebuild = False  # ``fresh`` still holds pending ids of written articles
+        # Stories an article of this batch showed to be one (pending or stored ids), applied
+        # to the store when the batch is written; ``into`` maps each merged id to its survivor.
+        self.merges: list[set[int]] = []
+        self.into: dict[int, int] = {}
+        self.moved: dict[int, int] = {}  # stored story -> survivor, after the last write
 
     async def look_up(self, items: Sequence[Prepared]) -> None:
         keys = {key for item in items for key in item.bands}
@@ -174,11 +180,19 @@ class _Batch:
             return
         since = min(self.decider.since(item.published) for item in items)
         rows = await sketches.band_candidates(self.session, list(keys), since, backlog=self.backlog)
+        # Band rows keep the story they were written under; a merge since then is read here.
+        merged = await current_stories(self.session, {row.story_id for row in rows})
         for row in rows:
             for key in row.keys:
                 self.by_key.setdefault(key, []).append(len(self.stored))
             sketch = Sketch.from_bytes(row.sketch)
-            self.stored.append(Candidate(row.story_id, row.article_id, sketch, row.published))
+            story = merged.get(row.story_id, row.story_id)
+            self.stored.append(Candidate(story, row.article_id, sketch, row.published))
+
+    def root(self, story: int) -> int:
+        while story in self.into:
+            story = self.into[story]
+        return story
 
     async def decide(self, item: Prepared, previous: Candidate | None) -> Decision:
         if previous is not None:
@@ -190,7 +204,19 @@ class _Batch:
         shared = {index for key in item.bands for index in self.by_key.get(key, ())}
         found = [self.stored[index] for index in sorted(shared)]  # in the lookup's order
         found += await self.fresh.candidates(item.bands, self.decider.since(item.published))
-        return self.decider.decide(item.sketch, item.published, found)
+        if self.into:
+            found = [c._replace(story_id=self.root(c.story_id)) for c in found]
+        decision = self.decider.decide(item.sketch, item.published, found)
+        if not decision.merges or decision.story_id is None:
+            return decision
+        group = {decision.story_id, *decision.merges}
+        # Stored ids are below pending ones, so the oldest stored story survives, as in the store.
+        survivor = min(group)
+        for story in group - {survivor}:
+            self.into[story] = survivor
+        await self.fresh.merge(survivor, sorted(group - {survivor}))
+        self.merges.append(group)
+        return replace(decision, story_id=survivor)
 
     async def add(self, source: int, item: Prepared, decision: Decision) -> tuple[int, int]:
         """Pending ids for a new article; stories are created and counted when written."""
@@ -227,22 +253,47 @@ class _Batch:
         stored = await insert_articles(self.session, rows)
         joined = {story: n for story, n in self.counts.items() if story not in self.new_stories}
         await touch_stories(self.session, joined)
+        survivors = await self._merge(ids)
         bands = []
         for source, item, story, placeholder in self.inserts:
             row = stored.get((source, item.key))
             if row is not None:
                 ids[placeholder] = row
-                bands.append(
-                    Indexed(
-                        ids.get(story, story), row, item.bands, item.published, item.sketch_bytes
-                    )
-                )
+                real = ids.get(story, story)
+                real = survivors.get(real, real)
+                bands.append(Indexed(real, row, item.bands, item.published, item.sketch_bytes))
                 # Later articles of the batch must still find it, now under its real ids.
-                self.written.append((item, ids.get(story, story), row))
+                self.written.append((item, real, row))
         await sketches.index_articles(self.session, bands, self.backlog)
         self.rebuild = True
         self.new_stories, self.counts, self.inserts = {}, {}, []
         return ids
+
+    async def _merge(self, ids: dict[int, int]) -> dict[int, int]:
+        """Apply the batch's merges to the store: real story id -> the story it is now part of.
+
+        Pending stories merged away are mapped in ``ids`` to their survivor, so the alerts of
+        their articles are asked for under it and the unique key can stop a repeat."""
+        survivors: dict[int, int] = {}
+        for group in self.merges:
+            real = {survivors.get(ids.get(s, s), ids.get(s, s)) for s in group}
+            into = await merge_stories(self.session, real)
+            survivors.update({story: into for story in real if story != into})
+            survivors.update({k: into for k, v in survivors.items() if v in real})
+        for story in list(survivors):
+            while survivors[story] in survivors:
+                survivors[story] = survivors[survivors[story]]
+        for pending in self.new_stories:
+            if ids[pending] in survivors:
+                ids[pending] = survivors[ids[pending]]
+        if survivors:
+            self.stored = [
+                c._replace(story_id=survivors.get(c.story_id, c.story_id)) for c in self.stored
+            ]
+            self.written = [(i, survivors.get(s, s), a) for i, s, a in self.written]
+        self.moved.update(survivors)
+        self.merges, self.into = [], {}
+        return survivors
 
 
 async def ingest_articles(
@@ -301,7 +352,7 @@ async def ingest_many(
         elif decision.kind is Kind.UPDATE and stored is not None:
             if stored.article_id >= PENDING_ID:
                 # The same item twice in one batch, changed: write the first, then update it.
-                _resolve(placed, known, await batch.write())
+                _resolve(placed, known, await batch.write(), batch.moved)
                 stored = known[at]
             update = await _update(session, item, stored, pipeline.bands)
             known[at] = stored._replace(sketch=item.sketch_bytes, update_count=update.updates)
@@ -312,7 +363,7 @@ async def ingest_many(
             known[at] = PreviousItem(row, story, item.sketch_bytes, item.published, 0)
             placed.append((n, item.article, Placed(decision.kind, story, row, 0)))
             _log_placed(row, story, decision)
-    _resolve(placed, known, await batch.write())
+    _resolve(placed, known, await batch.write(), batch.moved)
     await _raise_alerts(session, pipeline.matcher, placed, results)
     return results
 
@@ -340,10 +391,13 @@ def _resolve(
     placed: list[tuple[int, Article, Placed]],
     known: dict[tuple[int, str], PreviousItem],
     ids: dict[int, int],
+    moved: dict[int, int],
 ) -> None:
-    """Swap pending ids for the stored ones once a batch is written."""
+    """Swap pending ids for the stored ones once a batch is written, and merged stories for
+    the ones they went into."""
     for index, (n, article, where) in enumerate(placed):
         story, row = ids.get(where.story_id, where.story_id), ids.get(where.article_id)
+        story = moved.get(story, story)
         if row is not None or story != where.story_id:
             where = where._replace(story_id=story, article_id=row or where.article_id)
             placed[index] = (n, article, where)

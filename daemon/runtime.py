@@ -211,6 +211,8 @@ def story_decider(settings: Settings) -> StoryDecider:
             window=timedelta(seconds=cfg.window),
             retention=timedelta(seconds=cfg.retention),
             title_containment=cfg.title_containment,
+            lead_sentences=cfg.lead_sentences,
+            lead_containment=cfg.lead_containment,
         )
     )
 

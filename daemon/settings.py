@@ -117,6 +117,8 @@ class StorySettings(_Strict):
     window: Duration = 3 * 86400.0
     retention: Duration = 90 * 86400.0
     title_containment: float = Field(default=0.5, gt=0.0, le=1.0)
+    lead_sentences: int = Field(default=2, ge=1, le=6)
+    lead_containment: float = Field(default=0.6, gt=0.0, le=1.0)
 
 
 _TABLES: dict[str, type[BaseModel]] = {

@@ -158,6 +158,9 @@ class Story(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     article_count: Mapped[int] = mapped_column(default=1)
+    # Set when a later article showed this story to be part of an older one: its articles and
+    # alerts moved there, and band rows still naming it are read as that story.
+    merged_into: Mapped[int | None] = mapped_column(BigId, index=True)
 
 
 class ArticleRow(Base):

@@ -98,6 +98,24 @@ def test_sketch_round_trips_through_bytes() -> None:
         Sketch.from_bytes(s.to_bytes()[:-1])
 
 
+def test_a_version_1_sketch_still_reads_without_lead_keys() -> None:
+    a = ARTICLES["odesa/base"]
+    s = sketch(a["title"], a["text"])
+    assert len(s.lead) >= 2
+    old = bytes([1]) + s.to_bytes()[1 : -(1 + 8 * len(s.lead))]
+    assert Sketch.from_bytes(old) == Sketch(s.signature, s.size, s.text_key, s.title_key, 0)
+
+
+def test_lead_keys_ignore_a_dateline_put_in_front_of_the_first_sentence() -> None:
+    text = (
+        "The port authority closed two grain terminals on Thursday after an overnight fire"
+        " damaged the conveyor that feeds them. Officials said loading would resume next week."
+    )
+    plain = sketch("Terminals shut", text)
+    wired = sketch("Terminals shut", "IZMAIL, May 14 (Reuters) - " + text)
+    assert plain.lead and plain.lead == wired.lead
+
+
 def test_band_keys_fit_bigint_and_empty_text_has_none() -> None:
     a = ARTICLES["odesa/base"]
     keys = band_keys(sketch(a["title"], a["text"], "https://example.com/odesa"))
@@ -151,6 +169,61 @@ async def test_a_follow_up_reusing_background_is_a_new_story() -> None:
     store = Store()
     await store.put(ARTICLES["dnipro/base"], T0)
     assert (await store.put(ARTICLES["dnipro/follow"], T0 + timedelta(days=2))).kind is Kind.NEW
+
+
+LONG_REPORT = [
+    "Flood water broke through a levee south of the town of Mirny on Sunday night, forcing the"
+    " evacuation of about 2,300 residents from three low-lying districts, the regional emergency"
+    " service said. Rescue teams used boats to reach families trapped on upper floors.",
+    "The river had risen nearly four metres in two days after heavy rain upstream. Engineers had"
+    " reinforced the embankment with sandbags on Saturday, but the water found a weak section"
+    " near the old railway bridge shortly before midnight.",
+    "Schools in the affected districts were turned into shelters, and the local hospital moved"
+    " patients from its ground floor as a precaution. Drinking water was being delivered by"
+    " tanker trucks because the main pumping station was under water.",
+    "The governor declared a state of emergency for the district and asked the national"
+    " government for additional pumps and helicopters. Forecasters expect more rain on Tuesday.",
+    "Residents said warnings came late. A pensioner who lives near the bridge said she heard the"
+    " sirens only when the water was already in her courtyard, and lost most of her belongings.",
+    "Officials said the levee was last repaired fifteen years ago and that a full inspection"
+    " had been planned for the summer. Prosecutors opened an inquiry into its maintenance.",
+]
+
+
+async def test_a_brief_under_its_own_headline_joins_the_full_report() -> None:
+    store = Store()
+    full = {"title": "Levee breach floods three districts", "text": "\n\n".join(LONG_REPORT)}
+    brief = {
+        "title": "Thousands evacuated as river bursts its banks",
+        "text": "MIRNY, May 14 (AP) - " + LONG_REPORT[0] + "\n\nMore to follow.",
+    }
+    await store.put(full, T0)
+    joined = await store.put(brief, T0 + timedelta(hours=2))
+    assert (joined.kind, joined.reason) == (Kind.JOIN, Reason.LEAD)
+    assert store.stories == 1
+
+
+async def test_a_follow_up_that_repeats_the_lead_is_its_own_story() -> None:
+    store = Store()
+    await store.put({"title": "Levee breach floods", "text": "\n\n".join(LONG_REPORT)}, T0)
+    follow = [
+        "Clean-up began in Mirny on Wednesday as the river fell back below the warning level,"
+        " and the first of the evacuated families were allowed to return to their homes.",
+        LONG_REPORT[0],
+        "Insurers sent assessors to the three districts, where ground floors and cellars were"
+        " still full of mud. The town council promised grants to households without cover.",
+        "The railway bridge was reopened to freight after divers checked its supports, and the"
+        " water company said the pumping station would be running again within a week.",
+        "Volunteers from neighbouring villages have been clearing streets, and a collection for"
+        " those who lost their belongings raised more than the council had expected.",
+        "The inquiry into the levee's maintenance will report to the governor within a month,"
+        " prosecutors said, and the contractor who last repaired it has been asked for papers.",
+    ]
+    decision = await store.put(
+        {"title": "Mirny starts clean-up as river falls", "text": "\n\n".join(follow)},
+        T0 + timedelta(days=2),
+    )
+    assert decision.kind is Kind.NEW
 
 
 async def test_a_corrected_version_of_the_same_item_is_an_update_of_its_story() -> None:

@@ -3,7 +3,8 @@
 
 Grouping is the step users most need to check ("why did these two reports alert twice?"), so
 each article after a story's first shows the decision that joins it to an earlier one: the
-reason (same text, same address, same headline, or sketch similarity) and its score.
+reason (same text, same address, same headline, sketch similarity, or a shared lead over
+a text inside the other) and its score.
 """
 
 from __future__ import annotations
@@ -123,8 +124,7 @@ async def _verdict(session: AsyncSession, article: Article, decider: StoryDecide
     item = prepare(article)
     rows = await band_candidates(session, item.bands, decider.since(item.published))
     candidates = [
-        Candidate(r.story_id, r.article_id, Sketch.from_bytes(r.sketch), r.published)
-        for r in rows
+        Candidate(r.story_id, r.article_id, Sketch.from_bytes(r.sketch), r.published) for r in rows
     ]
     decision = decider.decide(item.sketch, item.published, candidates)
     if decision.kind is Kind.JOIN:

@@ -3,19 +3,20 @@
 Nothing here touches the store; the caller fetches candidates from a ``SketchIndex`` and
 records the outcome. Evidence is weighed strongest first: the same item of the same source,
 the same body text, the same canonical URL, the same headline over a text that contains the
-other (a feed's summary of the article another feed carries in full), and finally sketch
-similarity for syndicated, re-headlined and updated copies.
+other (a feed's summary of the article another feed carries in full), sketch similarity for
+syndicated, re-headlined and updated copies, and finally a shared lead over a text that lies
+inside the other (a brief cut from the article under a headline of its own).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from daemon.dedup.index import Candidate
-from daemon.dedup.sketch import Sketch, containment, similarity
+from daemon.dedup.sketch import Sketch, containment, shared_lead, similarity
 
 # Measured on tests/data/dedup/pairs.jsonl (tests/test_dedup_labelled.py prints the table):
 # hard non-duplicates (same place and day, other event; follow-ups reusing a background
@@ -25,6 +26,10 @@ DEFAULT_WINDOW: Final = timedelta(days=3)
 DEFAULT_RETENTION: Final = timedelta(days=90)
 # A summary and its full article share a headline and the summary lies inside the article.
 DEFAULT_TITLE_CONTAINMENT: Final = 0.5
+# A brief and its article share their opening sentences and the brief lies inside the article;
+# a follow-up or a quoting article can repeat one paragraph, never the lead and the rest.
+DEFAULT_LEAD_SENTENCES: Final = 2
+DEFAULT_LEAD_CONTAINMENT: Final = 0.6
 
 OnUpdate = Literal["ignore", "alert"]
 
@@ -43,6 +48,7 @@ class Reason(enum.Enum):
     URL = "url"
     TITLE = "title"
     SKETCH = "sketch"
+    LEAD = "lead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,9 @@ class Decision:
     article_id: int | None = None  # the stored article that decided it
     score: float = 0.0
     reason: Reason = Reason.NONE
+    # Other stories this article matched too: it bridges them, so they are one story that
+    # arrived in an order (brief, rewrite, then the original) that split it.
+    merges: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,8 @@ class DedupSettings:
     window: timedelta = DEFAULT_WINDOW
     retention: timedelta = DEFAULT_RETENTION
     title_containment: float = DEFAULT_TITLE_CONTAINMENT
+    lead_sentences: int = DEFAULT_LEAD_SENTENCES
+    lead_containment: float = DEFAULT_LEAD_CONTAINMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +94,20 @@ class StoryDecider:
         if previous is not None:
             return _same_item(s, previous)
         best: Decision | None = None
+        stories: set[int] = set()
         for cand in candidates:
             if abs(cand.published - published) > self.settings.window:
                 continue
             found = self._match(s, cand)
-            if found is not None and (best is None or _rank(found) > _rank(best)):
+            if found is None:
+                continue
+            stories.add(cand.story_id)
+            if best is None or _rank(found) > _rank(best):
                 best = found
-        return best or Decision(Kind.NEW)
+        if best is None:
+            return Decision(Kind.NEW)
+        others = tuple(sorted(stories - {best.story_id or 0}))
+        return replace(best, merges=others) if others else best
 
     def _match(self, s: Sketch, cand: Candidate) -> Decision | None:
         old = cand.sketch
@@ -104,10 +122,20 @@ class StoryDecider:
             inside = containment(s, old)
             if inside >= self.settings.title_containment:
                 return Decision(Kind.JOIN, cand.story_id, cand.article_id, inside, Reason.TITLE)
+        if shared_lead(s, old) >= self.settings.lead_sentences:
+            inside = containment(s, old)
+            if inside >= self.settings.lead_containment:
+                return Decision(Kind.JOIN, cand.story_id, cand.article_id, inside, Reason.LEAD)
         return None
 
 
-_STRENGTH: Final = {Reason.CONTENT: 3, Reason.URL: 2, Reason.TITLE: 1, Reason.SKETCH: 1}
+_STRENGTH: Final = {
+    Reason.CONTENT: 3,
+    Reason.URL: 2,
+    Reason.TITLE: 1,
+    Reason.SKETCH: 1,
+    Reason.LEAD: 1,
+}
 
 
 def _rank(d: Decision) -> tuple[int, float, int]:

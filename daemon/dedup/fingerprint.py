@@ -57,6 +57,28 @@ def body_words(text: str) -> list[str]:
     return kept
 
 
+# A sentence ends at ., ! or ? (and a closing quote or bracket) before a space.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)\]]*\s+")
+# Shorter sentences ("He declined.", "Read more.") recur across unrelated articles.
+LEAD_MIN_WORDS = 8
+
+
+def lead_sentences(text: str, limit: int) -> list[list[str]]:
+    """The words of the body's first ``limit`` real sentences, outlet wrapping left out."""
+    found: list[list[str]] = []
+    for paragraph in _PARAGRAPH_SPLIT.split(text):
+        tokens = words(paragraph)
+        if not tokens or _is_boilerplate(paragraph, len(tokens)):
+            continue
+        for sentence in _SENTENCE_END.split(paragraph):
+            sentence_words = words(sentence)
+            if len(sentence_words) >= LEAD_MIN_WORDS:
+                found.append(sentence_words)
+                if len(found) == limit:
+                    return found
+    return found
+
+
 def _is_boilerplate(paragraph: str, n_words: int) -> bool:
     if n_words > _BOILERPLATE_MAX_WORDS:
         return False

@@ -42,6 +42,10 @@ class SketchIndex(Protocol):
         published: datetime,
     ) -> None: ...
 
+    async def merge(self, story_id: int, others: Sequence[int]) -> None:
+        """These stories are one from now on, kept under the oldest (lowest) id."""
+        ...
+
 
 class MemorySketchIndex:
     """A ``SketchIndex`` in a dict of key -> entries kept in published order.
@@ -54,6 +58,7 @@ class MemorySketchIndex:
         self._per_key_limit = per_key_limit
         self._by_key: dict[int, list[Candidate]] = {}
         self._count = 0
+        self._into: dict[int, int] = {}  # a merged story -> the story it went into
 
     def __len__(self) -> int:
         return self._count
@@ -63,7 +68,20 @@ class MemorySketchIndex:
         for key in keys:
             for entry in self._recent(self._by_key.get(key, ()), since):
                 found.setdefault(entry.article_id, entry)
-        return list(found.values())
+        if not self._into:
+            return list(found.values())
+        return [c._replace(story_id=self.story_of(c.story_id)) for c in found.values()]
+
+    def story_of(self, story_id: int) -> int:
+        """The story a stored story id stands for now, after merges."""
+        while story_id in self._into:
+            story_id = self._into[story_id]
+        return story_id
+
+    async def merge(self, story_id: int, others: Sequence[int]) -> None:
+        roots = sorted({self.story_of(s) for s in (story_id, *others)})
+        for other in roots[1:]:  # the oldest survives, as in the store
+            self._into[other] = roots[0]
 
     def _recent(self, entries: Sequence[Candidate], since: datetime) -> Iterable[Candidate]:
         start = bisect.bisect_left(entries, since, key=lambda c: c.published)

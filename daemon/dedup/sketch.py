@@ -12,6 +12,12 @@ retention period and must compare equal after upgrades of Python or any library.
 
 Locality-sensitive hashing cuts the signature into bands; articles sharing any band key are
 candidates, so finding them is an index lookup per band, never a scan of the store.
+
+Resemblance cannot see a brief inside its full article: two paragraphs of ten share a fifth of
+the shingles, and LSH bands rarely meet below that. Every copy, however short, keeps the lead,
+so the sketch also carries the article's *lead keys* (one hash per opening sentence, of its
+last words, so a wire dateline put in front changes nothing); they are looked up like bands
+and let the decider test containment on a copy resemblance would never have found.
 """
 
 from __future__ import annotations
@@ -22,7 +28,13 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
-from daemon.dedup.fingerprint import MIN_TITLE_WORDS, body_words, content_hash, title_words
+from daemon.dedup.fingerprint import (
+    MIN_TITLE_WORDS,
+    body_words,
+    content_hash,
+    lead_sentences,
+    title_words,
+)
 from daemon.dedup.urls import canonical_url
 
 SHINGLE_WORDS: Final = 3
@@ -30,9 +42,13 @@ NUM_BINS: Final = 192
 BAND_ROWS: Final = 3
 BANDS: Final = NUM_BINS // BAND_ROWS
 _EMPTY: Final = 0xFFFFFFFF
-_VERSION: Final = 1
+# Version 1 had no lead keys; both are read, version 2 is written.
+_VERSION: Final = 2
 _HEADER = struct.Struct("<BIqqq")
 _SIG_BYTES: Final = NUM_BINS * 4
+# Sentences of the lead that get a key, and the words at the end of each that are hashed.
+LEAD_SENTENCES: Final = 6
+LEAD_TAIL_WORDS: Final = 8
 
 
 def _hash64(data: bytes, person: bytes) -> int:
@@ -64,17 +80,26 @@ class Sketch:
     text_key: int = 0
     title_key: int = 0
     url_key: int = 0
+    lead: tuple[int, ...] = ()
 
     def to_bytes(self) -> bytes:
         header = _HEADER.pack(_VERSION, self.size, self.text_key, self.title_key, self.url_key)
-        return header + self.signature
+        lead = struct.pack(f"<B{len(self.lead)}q", len(self.lead), *self.lead)
+        return header + self.signature + lead
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Sketch:
-        if len(data) != _HEADER.size + _SIG_BYTES or data[0] != _VERSION:
-            raise ValueError(f"not a version {_VERSION} sketch ({len(data)} bytes)")
+        fixed = _HEADER.size + _SIG_BYTES
+        version = data[0] if data else 0
+        if version == 1 and len(data) == fixed:
+            lead: tuple[int, ...] = ()
+        elif version == _VERSION and len(data) > fixed and len(data) == fixed + 1 + 8 * data[fixed]:
+            lead = struct.unpack_from(f"<{data[fixed]}q", data, fixed + 1)
+        else:
+            raise ValueError(f"not a version 1 or {_VERSION} sketch ({len(data)} bytes)")
         _, size, text_key, title_key, url_key = _HEADER.unpack_from(data)
-        return cls(bytes(data[_HEADER.size :]), size, text_key, title_key, url_key)
+        signature = bytes(data[_HEADER.size : fixed])
+        return cls(signature, size, text_key, title_key, url_key, lead)
 
 
 def shingles(title: str, text: str) -> set[bytes]:
@@ -108,7 +133,24 @@ def sketch(title: str, text: str, url: str | None = None) -> Sketch:
         text_key=_text_key(text),
         title_key=_title_key(title),
         url_key=_hash64(canonical_url(url).encode(), b"nw-url") if url and url.strip() else 0,
+        lead=lead_keys(text),
     )
+
+
+def lead_keys(text: str) -> tuple[int, ...]:
+    """Keys of the opening sentences, each from its last words: a dateline, a kicker or a
+    changed first clause in front of a sentence leaves its key as it was."""
+    keys: list[int] = []
+    for sentence in lead_sentences(text, LEAD_SENTENCES):
+        key = _hash64(" ".join(sentence[-LEAD_TAIL_WORDS:]).encode(), b"nw-lead")
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def shared_lead(a: Sketch, b: Sketch) -> int:
+    """How many opening sentences the two articles have in common."""
+    return len(set(a.lead) & set(b.lead))
 
 
 def _densify(bins: list[int]) -> None:
@@ -158,7 +200,7 @@ def band_keys(s: Sketch) -> list[int]:
     Signed 64-bit so they fit a BIGINT column. Band keys are salted with the band number and
     exact keys with their kind, so a key can only ever meet a key of the same meaning.
     """
-    keys = [k for k in (s.text_key, s.title_key, s.url_key) if k]
+    keys = [k for k in (s.text_key, s.title_key, s.url_key, *s.lead) if k]
     if not s.size:
         return keys
     width = BAND_ROWS * 4
