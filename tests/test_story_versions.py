@@ -80,6 +80,15 @@ def _versions() -> dict[str, tuple[str, datetime]]:
             later,
         ),
         "shortened": (_page(TITLE, dated, BODY[:3]), later),
+        "brief": (
+            _page(
+                "Shipping giant pulls out of Red Sea route",
+                ["By Newswire staff · Sunday"],
+                [wire_lead, BODY[1], "More to follow."],
+                above=MENU,
+            ),
+            later,
+        ),
         "corrected": (
             _page(
                 TITLE,
