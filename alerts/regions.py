@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pycountry
 
-from alerts.gazetteer.disambiguate import candidates, resolve_all
+from alerts.gazetteer.disambiguate import candidates, rank_all, resolve_all
 from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Index, load_or_build
 from alerts.gazetteer.matcher import Context, scan, select
-from alerts.gazetteer.model import Mention, Place, UnknownRegion
+from alerts.gazetteer.model import Explained, Mention, Place, UnknownRegion
 from alerts.gazetteer.text import alias_stems, key, tokenize
 
-__all__ = ["Gazetteer", "Mention", "Place", "RegionFilter", "UnknownRegion"]
+__all__ = ["Explained", "Gazetteer", "Mention", "Place", "RegionFilter", "UnknownRegion"]
 
 
 class Gazetteer:
@@ -89,6 +89,43 @@ class Gazetteer:
             start, end = tokens[hit.first].start, tokens[hit.last].end
             mentions.append(Mention(text[start:end], start, end, self._index.places[place]))
         return mentions
+
+    def explain(self, text: str) -> list[Explained]:
+        """Every name the automaton saw, in order: the place chosen with the others it could
+        have been, or why it was not taken for a place at all."""
+        tokens = tokenize(text)
+        context = Context(self._index, text, tokens)
+        judged = [(hit, *context.judge(hit)) for hit in scan(self._index, tokens)]
+        chosen = select([(hit, kept) for hit, kept, _ in judged if kept])
+        taken = {(hit.first, hit.last) for hit, _ in chosen}
+        options = [candidates(self._index, entries) for _, entries in chosen]
+        ranks = rank_all(self._index, options)
+        ranking = {(h.first, h.last): r for (h, _), r in zip(chosen, ranks, strict=True)}
+        places = self._index.places
+        out = []
+        for hit, kept, reason in sorted(judged, key=lambda j: (j[0].first, -j[0].last)):
+            start, end = tokens[hit.first].start, tokens[hit.last].end
+            span = (hit.first, hit.last)
+            if span in taken:
+                ranked = ranking[span]
+                best, prior, score = ranked[0]
+                others = tuple((places[p], pr + sc) for p, pr, sc in ranked[1:])
+                why = _why(len(ranked), prior, score, ranked)
+                out.append(Explained(text[start:end], start, end, places[best], others, why))
+            elif kept:
+                out.append(Explained(text[start:end], start, end, None, (), "inside a longer name"))
+            else:
+                out.append(Explained(text[start:end], start, end, None, (), reason))
+        return out
+
+
+def _why(n: int, prior: float, score: float, ranked: Sequence[tuple[int, float, float]]) -> str:
+    if n == 1:
+        return "the only place of that name"
+    runner = ranked[1][1] + ranked[1][2]
+    if score > 0 and prior < runner:
+        return f"other places in the text point to it (context {score:.1f})"
+    return f"the most likely by size and kind (prior {prior:.1f} against {runner:.1f})"
 
 
 class RegionFilter:

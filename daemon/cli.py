@@ -106,6 +106,11 @@ def _add_rule_commands(sub: Any) -> None:
     find = regions_sub.add_parser("find", help="list the places found in each file")
     find.add_argument("files", nargs="+", metavar="FILE")
     find.add_argument("--json", action="store_true", help="one JSON line per file")
+    find.add_argument(
+        "--explain",
+        action="store_true",
+        help="every name seen: the place chosen, the others it could have been, and why",
+    )
     find.set_defaults(handler=cmd_regions_find)
 
 
@@ -228,4 +233,4 @@ def cmd_regions_lookup(args: argparse.Namespace) -> int:
 def cmd_regions_find(args: argparse.Namespace) -> int:
     from daemon.commands.regions import find
 
-    return find(args.files, args.json, _cache_dir(args))
+    return find(args.files, args.json, _cache_dir(args), explain=args.explain)

@@ -158,3 +158,20 @@ def test_a_damaged_cache_is_rebuilt(
     rebuilt = Gazetteer.load(tmp_path)
     assert rebuilt.resolve("RU-KRS").name == "Kursk Oblast"
     assert broken.read_bytes() != b"not a pickle"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        ("A fire broke out at a warehouse in Nuremberg on Sunday.", "DE-BY"),
+        ("Heavy rain flooded streets in Kochi overnight.", "IN-KL"),
+        ("Farmers blocked a motorway near Bergamo.", "IT-25"),
+        ("A bushfire threatened homes outside Toowoomba.", "AU-QLD"),
+    ],
+)
+def test_cities_of_every_country_reach_their_subdivision(
+    gazetteer: Gazetteer, sentence: str, code: str
+) -> None:
+    """GeoNames numbers these countries' divisions with codes of its own; the state table
+    ties them to ISO 3166-2, so a rule on the subdivision sees its cities."""
+    assert RegionFilter(gazetteer, [code]).check(gazetteer.find(sentence)) is not None

@@ -63,3 +63,29 @@ def test_find_human_output_and_missing_file(
     assert "'Kharkiv'" in captured.out
     assert "UA-63, UA" in captured.out
     assert "absent.txt" in captured.err
+
+
+def test_find_explain_shows_the_choice_the_rivals_and_what_was_set_aside(
+    cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "a.txt"
+    text.write_text(
+        "The cruiser Moskva sank in April. Heavy fighting raged around Pokrovsk.\n",
+        encoding="utf-8",
+    )
+    assert regions.find([str(text)], True, cache_dir, explain=True) == 0
+    [line] = [json.loads(row) for row in capsys.readouterr().out.splitlines()]
+    seen = {e["text"]: e for e in line["explain"]}
+    assert seen["Moskva"]["place"] is None
+    assert "ship" in seen["Moskva"]["why"]
+    # Engels was called Pokrovsk until 1931 and is three times larger: the old name of
+    # another city must not outweigh the main name of this one.
+    assert seen["Pokrovsk"]["code"] is None
+    assert seen["Pokrovsk"]["chain"][0] == "UA-14"
+    assert all("RU" not in other["chain"] for other in seen["Pokrovsk"]["others"])
+    assert [p["text"] for p in line["places"]] == ["Pokrovsk"]
+
+    assert regions.find([str(text)], False, cache_dir, explain=True) == 0
+    human = capsys.readouterr().out
+    assert "'Moskva'\tnot a place here: names a thing" in human
+    assert "-> Pokrovsk [UA-14 > UA]" in human

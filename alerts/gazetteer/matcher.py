@@ -83,12 +83,24 @@ class Context:
 
     def keep(self, hit: Hit) -> tuple[Entry, ...]:
         """The entries of a hit that survive every check (empty: not a place here)."""
-        if not self._capitalised(hit) or self._named_thing(hit) or self._person(hit):
-            return ()
+        return self.judge(hit)[0]
+
+    def judge(self, hit: Hit) -> tuple[tuple[Entry, ...], str]:
+        """The surviving entries, and when none survives, the check that ruled the hit out."""
+        if not self._capitalised(hit):
+            return (), "not capitalised"
+        if self._named_thing(hit):
+            return (), "names a thing after the place (ship, team, unit, street, quoted name)"
+        if self._person(hit):
+            return (), "part of a person's name"
         entries = tuple(e for e in hit.entries if not e.acronym or self._all_caps(hit))
+        if not entries:
+            return (), "an acronym not written in capitals"
         if self._after_article(hit):
             entries = tuple(e for e in entries if not self._city_like(e))
-        return entries
+            if not entries:
+                return (), "a city's name after an article: a named thing"
+        return entries, ""
 
     def _capitalised(self, hit: Hit) -> bool:
         first = self.word(hit.first)

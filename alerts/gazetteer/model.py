@@ -36,3 +36,16 @@ class Mention:
 
 class UnknownRegion(ValueError):
     """A rule names a region the gazetteer does not know; the message lists close names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """A name seen in a text: the place chosen (None when it was ruled out), the other places
+    it could have been with their scores, and the reason."""
+
+    text: str
+    start: int
+    end: int
+    place: Place | None
+    others: tuple[tuple[Place, float], ...]
+    why: str

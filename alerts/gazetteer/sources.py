@@ -23,6 +23,7 @@ from alerts.gazetteer.admin1 import CityRow, map_admin1
 from alerts.gazetteer.extras import COUNTRY_ALIASES, KIND_SYNONYMS, SUBDIVISION_ALIASES
 from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.seats import SEATS
+from alerts.gazetteer.statecities import Located, map_by_state_cities
 from alerts.gazetteer.text import is_cyrillic, is_latin, key
 
 LANGUAGES = ("ru", "uk", "be", "pl", "de", "fr", "es", "it", "ro", "lt", "lv", "et")
@@ -166,6 +167,14 @@ def cities(min_population: int) -> Iterator[Record]:
         for c in _load_cities(5000).values()
     ]
     admin1 = map_admin1(rows, top_subdivisions())
+    # The state table is a maintained source; where it and the derivation by name disagree,
+    # it has been right (GeoNames FR "84" is Auvergne-Rhône-Alpes, not Saint Martin).
+    admin1.update(
+        map_by_state_cities(
+            Located(c["countrycode"], c["admin1code"], c["name"], c["latitude"], c["longitude"])
+            for c in _load_cities(1000).values()
+        )
+    )
     for c in raw.values():
         if c["population"] < min_population:
             continue

@@ -1,4 +1,4 @@
-"""``newswatch regions lookup NAME`` and ``newswatch regions find FILE… [--json]``.
+"""``newswatch regions lookup NAME`` and ``newswatch regions find FILE… [--json] [--explain]``.
 
 Both let a user try region rules before trusting them: ``lookup`` shows every place a name may
 stand for, ``find`` shows which places the matcher sees in a text and why a rule would fire.
@@ -6,6 +6,12 @@ stand for, ``find`` shows which places the matcher sees in a text and why a rule
 
     {"file": …, "places": [{"text", "start", "end", "place", "id", "kind", "code", "chain"}],
      "regions": [every code of those chains, deduplicated, in first-seen order]}
+
+``find --explain`` lists every name the gazetteer saw, taken or not: for a place, the one
+chosen, the others it could have been with their scores and why it won; for a name set aside,
+the check that did it (a person's name, a ship or team named after the place, …). With
+``--json`` each file's line gets ``"explain": [{"text", "start", "end", "place", "code",
+"chain", "others": [{"place", "code", "score"}], "why"}]``.
 
 Offsets index the text that was matched: the article text (title, lead, body) when the file
 parses as an article, the file decoded as UTF-8 otherwise.
@@ -19,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from alerts.regions import Gazetteer, Mention, Place
+from alerts.regions import Explained, Gazetteer, Mention, Place
 
 
 def lookup(name: str, cache_dir: Path | None) -> int:
@@ -34,7 +40,9 @@ def lookup(name: str, cache_dir: Path | None) -> int:
     return 0
 
 
-def find(files: Sequence[str], as_json: bool, cache_dir: Path | None) -> int:
+def find(
+    files: Sequence[str], as_json: bool, cache_dir: Path | None, *, explain: bool = False
+) -> int:
     """Print the places found in each file; exit status 1 if a file could not be read."""
     gazetteer = Gazetteer.load(cache_dir)
     status = 0
@@ -46,11 +54,47 @@ def find(files: Sequence[str], as_json: bool, cache_dir: Path | None) -> int:
             status = 1
             continue
         mentions = gazetteer.find(text)
+        seen = gazetteer.explain(text) if explain else None
         if as_json:
-            print(json.dumps(report(name, mentions), ensure_ascii=False))
+            line = report(name, mentions)
+            if seen is not None:
+                line["explain"] = [_explained_json(e) for e in seen]
+            print(json.dumps(line, ensure_ascii=False))
         else:
             _print_human(name, mentions)
+            if seen is not None:
+                _print_explained(seen)
     return status
+
+
+def _explained_json(e: Explained) -> dict[str, Any]:
+    return {
+        "text": e.text,
+        "start": e.start,
+        "end": e.end,
+        "place": e.place.name if e.place else None,
+        "code": e.place.code if e.place else None,
+        "chain": list(e.place.chain) if e.place else [],
+        "others": [
+            {"place": p.name, "code": p.code, "chain": list(p.chain), "score": round(score, 2)}
+            for p, score in e.others
+        ],
+        "why": e.why,
+    }
+
+
+def _print_explained(seen: Sequence[Explained]) -> None:
+    print("  names seen:")
+    for e in seen:
+        if e.place is None:
+            print(f"    {e.start}-{e.end}\t{e.text!r}\tnot a place here: {e.why}")
+            continue
+        chain = " > ".join(e.place.chain)
+        print(f"    {e.start}-{e.end}\t{e.text!r}\t-> {e.place.name} [{chain}]: {e.why}")
+        for other, score in e.others[:5]:
+            print(f"        could be {other.name} [{' > '.join(other.chain)}] (score {score:.1f})")
+        if len(e.others) > 5:
+            print(f"        and {len(e.others) - 5} more")
 
 
 def read_text(path: Path) -> str:
