@@ -31,7 +31,7 @@ log = logging.getLogger("newswatch.regions")
 
 # Bump whenever building or matching changes what the cached automaton holds.
 CODE_VERSION = "6"
-DEFAULT_MIN_POPULATION = 15000
+DEFAULT_MIN_POPULATION = 1000
 # How much larger (in log10 of population) a place known by an alternate spelling must be to
 # stand beside a place whose main name it is: 1.0 is ten times the people (Engels, once
 # Pokrovsk, is three times the Pokrovsk of today and must not take its name).
