@@ -139,6 +139,8 @@ class Context:
         after = self.gap(hit.last)
         if hit.first != hit.last or after is None or after != " ":
             return False
+        if self.word(hit.last).endswith(("'s", "’s")):
+            return False  # "Berlin's Frankfurter Allee": a given name takes no possessive
         nxt = self.tokens[hit.last + 1]
         word = self.word(hit.last + 1)
         if not word[0].isupper() or word.isupper():

@@ -23,7 +23,7 @@ from alerts.gazetteer.admin1 import CityRow, map_admin1
 from alerts.gazetteer.extras import COUNTRY_ALIASES, KIND_SYNONYMS, SUBDIVISION_ALIASES
 from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.seats import SEATS
-from alerts.gazetteer.statecities import Located, map_by_state_cities
+from alerts.gazetteer.statecities import Located, map_by_state_cities, subdivision_names
 from alerts.gazetteer.text import is_cyrillic, is_latin, key
 
 LANGUAGES = ("ru", "uk", "be", "pl", "de", "fr", "es", "it", "ro", "lt", "lv", "et")
@@ -127,6 +127,12 @@ def top_subdivisions() -> dict[str, list[tuple[str, str]]]:
 
 def subdivisions() -> Iterator[Record]:
     english = {code: name for code, name, _ in SEATS}
+    state_names = subdivision_names()
+    towns = {
+        (c["countrycode"], key(name))
+        for c in _load_cities(1000).values()
+        for name in (c["name"], *c["alternatenames"])
+    }
     for s in pycountry.subdivisions:
         if s.parent_code is not None:
             continue
@@ -139,6 +145,13 @@ def subdivisions() -> Iterator[Record]:
         names |= set(SUBDIVISION_ALIASES.get(s.code, ()))
         if s.country_code == "RU":
             names |= _subdivision_names(russian_from_roman(s.name))
+        # A one-word name that a city of the country bears too ("Moscow" for Moscow Oblast)
+        # would turn every mention of the city into the subdivision around it.
+        names |= {
+            n
+            for n in state_names.get(s.code, set())
+            if len(key(n).split()) > 1 or (s.country_code, key(n)) not in towns
+        }
         place = Place(s.code, label, "subdivision", s.code, (s.code, s.country_code))
         city_state = "city" in s.type.lower()
         yield Record(place, 7.5, {n for n in names if _readable(n)}, city_state=city_state)

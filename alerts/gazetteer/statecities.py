@@ -128,3 +128,21 @@ def _agreed(country: str, votes: Mapping[str, Counter[str]]) -> dict[tuple[str, 
         if n >= MIN_VOTES and n / total >= MIN_SHARE:
             found[(country, admin1)] = iso
     return found
+
+
+def subdivision_names() -> dict[str, set[str]]:
+    """First-level ISO code -> the English and native names the state table gives it: the
+    catalogue has only local names for many ("Bayern", "Catalunya"), and writers in English
+    say Bavaria and Catalonia."""
+    root = _data_dir()
+    if root is None:
+        return {}
+    found: dict[str, set[str]] = defaultdict(set)
+    for states_file in sorted(root.glob("*/states.json")):
+        for state in json.loads(states_file.read_text(encoding="utf-8")):
+            iso = state.get("iso3166_2") or ""
+            sub = pycountry.subdivisions.get(code=iso) if iso else None  # type: ignore[no-untyped-call]
+            if sub is None or sub.parent_code is not None:
+                continue
+            found[iso] |= {n for n in (state.get("name"), state.get("native")) if n}
+    return found

@@ -126,7 +126,20 @@ def _word_variants(word: str) -> set[str]:
                 found.add(stem(head + vowel + tail[:-1] + soft))
     if base == "област":
         found.add("обл")
+    found |= _softened_locative(low)
     return found
+
+
+def _softened_locative(low: str) -> set[str]:
+    """Ukrainian and Russian soften г, к, х before the locative and dative -і/-е: Бородянка
+    -> у Бородянці, Острог -> в Острозі, Тамань stays as it is."""
+    if not is_cyrillic(low):
+        return set()
+    word = low[:-1] if low[-1:] in "ая" else low
+    soft = _SOFTENED.get(word[-1:])
+    if soft is None or len(word) < _MIN_STEM + 1:
+        return set()
+    return {stem_folded((word[:-1] + soft).translate(_CYRILLIC_FOLD))}
 
 
 def alias_stems(name: str) -> set[str]:
