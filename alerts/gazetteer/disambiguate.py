@@ -17,6 +17,9 @@ from alerts.gazetteer.model import Place
 
 SUBDIVISION_WEIGHT = 3.0
 COUNTRY_WEIGHT = 1.0
+# How much likelier (prior) a name's first place must be than its second to lend its chain
+# to the other names of the text.
+CLEAR_MARGIN = 2.0
 
 
 def candidates(index: Index, entries: Sequence[Entry]) -> list[int]:
@@ -29,7 +32,7 @@ def candidates(index: Index, entries: Sequence[Entry]) -> list[int]:
 def _context_score(place: Place, codes: dict[str, int]) -> float:
     score = 0.0
     for code in place.chain:
-        if code in codes:
+        if codes.get(code, 0) > 0:
             score += COUNTRY_WEIGHT if "-" not in code else SUBDIVISION_WEIGHT
     return score
 
@@ -41,16 +44,28 @@ def resolve_all(index: Index, options: Sequence[list[int]]) -> list[int]:
 
 def rank_all(index: Index, options: Sequence[list[int]]) -> list[list[tuple[int, float, float]]]:
     """Each hit's options as (place, prior, context score), best first: what ``--explain``
-    shows for the place chosen and the ones it could have been."""
+    shows for the place chosen and the ones it could have been.
+
+    The context of a hit is what the *other* hits say: a name with one place, or a name whose
+    likeliest place is far likelier than the next (Alabama the state, not the hamlet in New
+    York), lends its chain; "Birmingham, Alabama" then reads as the city in Alabama."""
+    lent: list[tuple[str, ...]] = []
+    for opts in options:
+        best = max(opts, key=lambda p: index.priors[p])
+        runner = max((index.priors[p] for p in opts if p != best), default=None)
+        clear = runner is None or index.priors[best] - runner >= CLEAR_MARGIN
+        lent.append(index.places[best].chain if clear else ())
     context: dict[str, int] = {}
-    for opts in options:
-        if len(opts) == 1:
-            for code in index.places[opts[0]].chain:
-                context[code] = context.get(code, 0) + 1
+    for chain in lent:
+        for code in chain:
+            context[code] = context.get(code, 0) + 1
     ranked = []
-    for opts in options:
+    for opts, own in zip(options, lent, strict=True):
+        others = dict(context)
+        for code in own:
+            others[code] -= 1
         scored = [
-            (p, index.priors[p], _context_score(index.places[p], context) if len(opts) > 1 else 0.0)
+            (p, index.priors[p], _context_score(index.places[p], others) if len(opts) > 1 else 0.0)
             for p in opts
         ]
         ranked.append(sorted(scored, key=lambda s: -(s[1] + s[2])))

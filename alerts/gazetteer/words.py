@@ -68,7 +68,7 @@ NAMED_AFTER = _stems(
     """submarine cruiser frigate warship ship vessel destroyer corvette tanker icebreaker
     carrier boat yacht ferry flagship brigade battalion regiment division fleet flotilla
     squadron corps river lake street avenue boulevard road highway hotel fc club team
-    subdivision sub
+    subdivision sub duck mustard times
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман бригада батальон полк дивизия флот улица проспект
     підводний човен корабель есмінець батальйон дивізія вулиця"""
@@ -79,6 +79,7 @@ NAMED_AFTER = _stems(
 NAMED_BEFORE = _stems(
     """submarine cruiser frigate warship ship vessel destroyer corvette tanker icebreaker
     carrier flagship sub dynamo dinamo shakhtar spartak zenit lokomotiv metalist zorya cska
+    hms uss chicken
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман апл підводний човен корабель есмінець"""
 )
