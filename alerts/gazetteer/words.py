@@ -90,7 +90,15 @@ GIVEN_NAMES = _stems(
     susan jessica sarah karen nancy lisa betty margaret sandra ashley emily donna michelle
     george paul mark donald steven kevin brian jason jeffrey ryan jacob gary nicholas eric
     kate anna olena oleksandr volodymyr vladimir dmitry dmytro andriy andrei sergei serhiy
-    yulia iryna petro mykola viktor ivan alex jack harry sam tom ben bill joe jordan paris"""
+    yulia iryna petro mykola viktor ivan alex jack harry sam tom ben bill joe jordan paris
+    denzel whitney kirsten tom peter charles joseph daniel matthew anthony christopher
+    andrew joshua samuel henry edward frank oliver lucas maria laura emma olivia sophie
+    иван пётр петр алексей александр сергей дмитрий андрей михаил николай владимир
+    виктор юрий олег игорь евгений максим павел анна мария елена ольга наталья татьяна
+    ирина светлана екатерина юлия
+    іван петро олексій олександр сергій дмитро андрій михайло микола володимир віктор
+    юрій олег ігор євген максим павло ганна марія олена ольга наталія тетяна ірина
+    світлана катерина юлія оксана богдан тарас"""
 )
 
 # Words just before a city that make the city a named thing in English ("the Kursk").
