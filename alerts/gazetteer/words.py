@@ -70,8 +70,8 @@ NAMED_AFTER = _stems(
     squadron corps river lake street avenue boulevard road highway hotel fc club team
     subdivision sub duck mustard times
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
-    флагман бригада батальон полк дивизия флот улица проспект
-    підводний човен корабель есмінець батальйон дивізія вулиця"""
+    флагман бригада батальон полк дивизия флот улица проспект вокзал шоссе площадь
+    підводний човен корабель есмінець батальйон дивізія вулиця шосе площа"""
 )
 
 # Words shortly before a place (up to three words back) that make it a named thing:
