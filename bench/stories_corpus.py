@@ -106,7 +106,7 @@ class Source:
 
     @property
     def words(self) -> int:
-        return sum(len(p.split()) for p in self.paragraphs)
+        return words_in(self.paragraphs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +188,15 @@ def dump(title: str, header: str | None, paragraphs: list[str]) -> str:
     return "\n".join(head) + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
+def wire_lead(rng: random.Random, when: datetime) -> tuple[str, str]:
+    """An agency and its dateline ("BERLIN, March 4 (Reuters) - ") for the first paragraph."""
+    agency = rng.choice(AGENCIES)
+    return agency, f"{rng.choice(CITIES)}, {MONTHS[when.month - 1]} {when.day} ({agency}) - "
+
+
 def wire(src: Source, rng: random.Random, when: datetime, author: str) -> str:
     """Agency copy: the date lives only in the dateline and a weekday, never as a full date."""
-    agency = rng.choice(AGENCIES)
-    lead = f"{rng.choice(CITIES)}, {MONTHS[when.month - 1]} {when.day} ({agency}) - "
+    agency, lead = wire_lead(rng, when)
     body = [lead + src.paragraphs[0], *src.paragraphs[1:]]
     body.append(f"(Reporting by {author}; editing by {rng.choice(AUTHORS)}; {agency})")
     return dump(src.title, f"By {author}, {agency} · {when:%A}", body)
@@ -222,7 +227,7 @@ def shortened(paragraphs: tuple[str, ...], rng: random.Random) -> list[str]:
     """The first k paragraphs, never fewer than a short report's words: a cut that keeps only
     the breadcrumbs some extractions open with is no copy of the article."""
     k = rng.randint(2, max(2, len(paragraphs) // 2))
-    while k < len(paragraphs) and sum(len(p.split()) for p in paragraphs[:k]) < SHORT_WORDS:
+    while k < len(paragraphs) and words_in(paragraphs[:k]) < SHORT_WORDS:
         k += 1
     return list(paragraphs[:k])
 
@@ -274,11 +279,10 @@ def words_in(paragraphs: tuple[str, ...]) -> int:
 
 def brief(src: Source, rng: random.Random, when: datetime) -> list[str]:
     """An aggregator's brief: the wire lead and as few paragraphs as make a short report."""
-    agency = rng.choice(AGENCIES)
+    agency, lead = wire_lead(rng, when)
     k = 1
     while k < len(src.paragraphs) and words_in(src.paragraphs[:k]) < SHORT_WORDS:
         k += 1
-    lead = f"{rng.choice(CITIES)}, {MONTHS[when.month - 1]} {when.day} ({agency}) - "
     body = [lead + src.paragraphs[0], *src.paragraphs[1:k]]
     return [*body, f"Read the full story at {agency}."]
 

@@ -278,11 +278,10 @@ class _Batch:
         for group in self.merges:
             real = {survivors.get(ids.get(s, s), ids.get(s, s)) for s in group}
             into = await merge_stories(self.session, real)
-            survivors.update({story: into for story in real if story != into})
+            # Values stay survivors, never merged ids: what pointed into the group now points
+            # at the group's survivor, so one lookup always gives the story as it is now.
             survivors.update({k: into for k, v in survivors.items() if v in real})
-        for story in list(survivors):
-            while survivors[story] in survivors:
-                survivors[story] = survivors[survivors[story]]
+            survivors.update({story: into for story in real if story != into})
         for pending in self.new_stories:
             if ids[pending] in survivors:
                 ids[pending] = survivors[ids[pending]]

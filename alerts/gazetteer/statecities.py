@@ -17,7 +17,9 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pycountry
 
@@ -51,6 +53,14 @@ def _data_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+@cache
+def _states(country_dir: Path) -> list[dict[str, Any]]:
+    """A country's state list, read once per build for both the mapping and the names."""
+    states: list[dict[str, Any]] = json.loads((country_dir / "states.json").read_text("utf-8"))
+    return states
+
+
+@cache
 def _top_level(code: str) -> str | None:
     """The first-level subdivision an ISO 3166-2 code is or lies in, if pycountry knows it."""
     seen = 0
@@ -75,9 +85,8 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def _state_cities(country_dir: Path) -> dict[str, list[tuple[float, float, str]]]:
     """Name key -> (latitude, longitude, first-level ISO code) of one country's listed cities."""
-    states = json.loads((country_dir / "states.json").read_text(encoding="utf-8"))
     by_name: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
-    for state in states:
+    for state in _states(country_dir):
         iso = state.get("iso3166_2") or ""
         top = _top_level(iso) if iso else None
         cities_file = country_dir / "states" / str(state.get("state_code")) / "cities.json"
@@ -139,10 +148,8 @@ def subdivision_names() -> dict[str, set[str]]:
         return {}
     found: dict[str, set[str]] = defaultdict(set)
     for states_file in sorted(root.glob("*/states.json")):
-        for state in json.loads(states_file.read_text(encoding="utf-8")):
+        for state in _states(states_file.parent):
             iso = state.get("iso3166_2") or ""
-            sub = pycountry.subdivisions.get(code=iso) if iso else None  # type: ignore[no-untyped-call]
-            if sub is None or sub.parent_code is not None:
-                continue
-            found[iso] |= {n for n in (state.get("name"), state.get("native")) if n}
+            if iso and _top_level(iso) == iso:
+                found[iso] |= {n for n in (state.get("name"), state.get("native")) if n}
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from daemon.dedup.urls import canonical_url
 
@@ -49,12 +50,15 @@ def words(text: str) -> list[str]:
 
 def body_words(text: str) -> list[str]:
     """Words of the paragraphs that carry the article, without the outlet's wrapping."""
-    kept: list[str] = []
+    return [token for _, tokens in _article_paragraphs(text) for token in tokens]
+
+
+def _article_paragraphs(text: str) -> Iterator[tuple[str, list[str]]]:
+    """Each paragraph that carries the article, with its words; the outlet's wrapping left out."""
     for paragraph in _PARAGRAPH_SPLIT.split(text):
         tokens = words(paragraph)
         if tokens and not _is_boilerplate(paragraph, len(tokens)):
-            kept.extend(tokens)
-    return kept
+            yield paragraph, tokens
 
 
 # A sentence ends at ., ! or ? (and a closing quote or bracket) before a space.
@@ -66,10 +70,7 @@ LEAD_MIN_WORDS = 8
 def lead_sentences(text: str, limit: int) -> list[list[str]]:
     """The words of the body's first ``limit`` real sentences, outlet wrapping left out."""
     found: list[list[str]] = []
-    for paragraph in _PARAGRAPH_SPLIT.split(text):
-        tokens = words(paragraph)
-        if not tokens or _is_boilerplate(paragraph, len(tokens)):
-            continue
+    for paragraph, _ in _article_paragraphs(text):
         for sentence in _SENTENCE_END.split(paragraph):
             sentence_words = words(sentence)
             if len(sentence_words) >= LEAD_MIN_WORDS:
