@@ -97,7 +97,19 @@ class Flow:
             return Hold(RATE, now + timedelta(seconds=free - now.timestamp()))
         return None
 
+    def batch_wait(self, now: datetime) -> float:
+        """Seconds a due batch waits for the window: at most one period, never held again."""
+        if self.limiter is None:
+            return 0.0
+        wait = self.limiter.free_at(now.timestamp()) - now.timestamp()
+        return min(max(wait, 0.0), self.limiter.limit.period)
+
     def batch_sent(self, now: datetime) -> None:
         """A batch is one message: it uses the rate window but is never held again."""
         if self.limiter is not None:
             self.limiter.record(now.timestamp())
+
+    def delivered(self, admitted: datetime, at: datetime) -> None:
+        """Count a sent message from when it reached the receiver (see RateLimiter.settle)."""
+        if self.limiter is not None:
+            self.limiter.settle(admitted.timestamp(), at.timestamp())

@@ -122,7 +122,8 @@ class DeliveryWorker:
         """Send one alert, or hold it for its channel's next batch (None)."""
         async with self._limit:
             flow = self.flows.get(row.channel)
-            hold = flow.admit(utcnow()) if flow is not None else None
+            admitted = utcnow()
+            hold = flow.admit(admitted) if flow is not None else None
             if hold is not None:
                 async with self.sessions.begin() as session:
                     batch_id = await batches.hold(
@@ -135,6 +136,8 @@ class DeliveryWorker:
                 return None
             message = outbound(row)
             receipt, error = await self._send(message)
+            if flow is not None:
+                flow.delivered(admitted, utcnow())
             return message, receipt, error
 
     async def _settle(self, attempts: Sequence[Attempt]) -> None:
@@ -164,10 +167,14 @@ class DeliveryWorker:
                     return False
             flow = self.flows.get(batch.channel)
             if flow is not None:
-                flow.batch_sent(utcnow())
+                await asyncio.sleep(flow.batch_wait(utcnow()))
+                admitted = utcnow()
+                flow.batch_sent(admitted)
             message = batch_outbound(batch, members)
             ids = [row.id for row in members]
             receipt, error = await self._send(message)
+            if flow is not None:
+                flow.delivered(admitted, utcnow())
             async with self.sessions.begin() as session:
                 if error is None:
                     await batches.mark_delivered(session, batch.id, self.owner, ids, receipt)

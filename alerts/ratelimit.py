@@ -54,6 +54,21 @@ class RateLimiter:
         self._expire(now)
         self._sent.append(now)
 
+    def settle(self, admitted: float, delivered: float) -> None:
+        """Move a message's stamp from when it was let through to when the receiver had it.
+
+        Receivers count arrivals, and a slow first request would otherwise let the next
+        window open before the receiver saw the first message leave its own.
+        """
+        try:
+            self._sent.remove(admitted)
+        except ValueError:
+            return
+        index = len(self._sent)
+        while index and self._sent[index - 1] > delivered:
+            index -= 1
+        self._sent.insert(index, delivered)
+
     def free_at(self, now: float) -> float:
         """When the next message would fit."""
         self._expire(now)

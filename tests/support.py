@@ -114,9 +114,16 @@ class DaemonProcess:
 
     async def start(self) -> DaemonProcess:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "daemon", "--settings", str(self.settings), "run",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            env=self.env, cwd=str(ROOT),
+            sys.executable,
+            "-m",
+            "daemon",
+            "--settings",
+            str(self.settings),
+            "run",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=self.env,
+            cwd=str(ROOT),
         )
         self._reader = asyncio.create_task(self._read())
         await self.wait_log(lambda line: " started " in line)

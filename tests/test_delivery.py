@@ -19,6 +19,7 @@ from alerts.channels import Channel
 from alerts.channels.webhook import WebhookChannel, WebhookSettings
 from alerts.flow import Flow, FlowSettings
 from alerts.outbox import DeliveryWorker
+from alerts.ratelimit import RateLimit, RateLimiter
 from storage import channels as channel_state
 from storage import outbox
 from storage.models import AlertBatch, AlertRow
@@ -268,3 +269,15 @@ async def test_unconfigured_channel_is_retried_then_dead(box: Outbox) -> None:
     [row] = await box.alerts()
     assert (row.status, row.attempts) == ("dead", 2)
     assert row.last_error == "channel 'removed-channel' is not configured"
+
+
+def test_rate_window_counts_a_message_from_when_it_arrived() -> None:
+    limiter = RateLimiter(RateLimit.parse("2/2s"))
+    assert limiter.try_acquire(100.0) and limiter.try_acquire(100.1)
+    assert not limiter.try_acquire(100.2)
+    assert limiter.free_at(100.2) == pytest.approx(102.0)
+    limiter.settle(100.0, 100.5)
+    assert limiter.free_at(100.6) == pytest.approx(102.1)
+    limiter.settle(100.1, 100.7)
+    assert limiter.free_at(100.8) == pytest.approx(102.5)
+    assert not limiter.try_acquire(102.4) and limiter.try_acquire(102.5)

@@ -106,7 +106,9 @@ def test_sources_languages_mentions_and_score(gazetteer: Gazetteer) -> None:
     )
     verdicts = {r.name: v for r, v in matcher.explain(article)}
     assert {name for name, v in verdicts.items() if isinstance(v, RuleHit)} == {
-        "wire", "twice", "title-weight",
+        "wire",
+        "twice",
+        "title-weight",
     }
     assert verdicts["other-source"] == "source 'wire' is not in sources"
     assert verdicts["thrice"] == "2 mentions, fewer than min_mentions = 3"
@@ -162,9 +164,23 @@ path = "alerts.jsonl"
     (cache_dir.parent / "cache").mkdir(exist_ok=True)
     article = DATA / "articles" / "army_vovchansk.txt"
     done = subprocess.run(
-        [sys.executable, "-m", "daemon", "--settings", str(settings), "rules", "test", "--json",
-         "--timezone", "Europe/Kyiv", str(article)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "daemon",
+            "--settings",
+            str(settings),
+            "rules",
+            "test",
+            "--json",
+            "--timezone",
+            "Europe/Kyiv",
+            str(article),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.splitlines()
@@ -185,7 +201,10 @@ def test_check_shows_the_query_error_with_a_caret(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-m", "daemon", "check", str(settings)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert done.returncode == 2
     lines = done.stderr.splitlines()

@@ -81,8 +81,11 @@ def test_every_mistake_is_reported_with_its_location(tmp_path: Path) -> None:
         load_settings(write(tmp_path, THREE_MISTAKES), env={})
     problems = caught.value.problems
     assert len(problems) == 3, problems
-    assert any(p.startswith("drops[0].timezone: unknown time zone 'Europe/Atlantis'")
-               and p.endswith("(line 5)") for p in problems), problems
+    assert any(
+        p.startswith("drops[0].timezone: unknown time zone 'Europe/Atlantis'")
+        and p.endswith("(line 5)")
+        for p in problems
+    ), problems
     assert "rules[1].channels: unknown channel 'deks' (configured: desk) (line 15)" in problems
     assert "channels.desk.retries: unknown key (line 20)" in problems
 
@@ -92,14 +95,20 @@ def test_every_mistake_is_reported_with_its_location(tmp_path: Path) -> None:
     [
         ("[daemon\n", "not valid TOML"),
         ("[daemon]\npoll_interval = 'soon'\n", "daemon.poll_interval: expected a duration"),
-        ("[[rules]]\nname = 'x'\nchannels = ['a']\n[channels.a]\ntype = 'file'\npath = 'a'\n",
-         "rules[0]: a rule needs at least one of"),
+        (
+            "[[rules]]\nname = 'x'\nchannels = ['a']\n[channels.a]\ntype = 'file'\npath = 'a'\n",
+            "rules[0]: a rule needs at least one of",
+        ),
         ("[channels.a]\ntype = 'pigeon'\n", "channels.a.type: unknown channel type 'pigeon'"),
         ("[channels.a]\ntype = 'webhook'\nurl = 'ftp://x'\n", "channels.a.url: String should"),
-        ("[channels.a]\ntype = 'webhook'\nurl = 'http://x'\nsecret = 'whsec_!!'\n",
-         "secret must be 'whsec_' followed by base64"),
-        ("[[drops]]\nname = 'a'\npath = 'x'\n[[drops]]\nname = 'a'\npath = 'y'\n",
-         "drops[1].name: duplicate name 'a' (line 5)"),
+        (
+            "[channels.a]\ntype = 'webhook'\nurl = 'http://x'\nsecret = 'whsec_!!'\n",
+            "secret must be 'whsec_' followed by base64",
+        ),
+        (
+            "[[drops]]\nname = 'a'\npath = 'x'\n[[drops]]\nname = 'a'\npath = 'y'\n",
+            "drops[1].name: duplicate name 'a' (line 5)",
+        ),
     ],
 )
 def test_bad_values_get_clear_errors(tmp_path: Path, text: str, expected: str) -> None:
@@ -112,7 +121,10 @@ def test_check_command_prints_all_problems_and_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, THREE_MISTAKES)
     done = subprocess.run(
         [sys.executable, "-m", "daemon", "check", str(path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
@@ -123,7 +135,10 @@ def test_check_command_prints_all_problems_and_exits_2(tmp_path: Path) -> None:
 def test_check_command_accepts_the_default_settings() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "daemon", "check", "settings.toml"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "OK" in done.stdout
@@ -132,6 +147,9 @@ def test_check_command_accepts_the_default_settings() -> None:
 def test_version_flag() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "daemon", "--version"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert done.returncode == 0 and done.stdout.startswith("newswatch ")

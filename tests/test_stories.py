@@ -219,9 +219,7 @@ async def test_an_item_twice_in_one_batch_with_new_text_is_stored_once_and_updat
     result = await ingest(db, "a", [first, article("odesa/base"), changed], [kharkiv_rule()])
     assert (result.new, result.updated) == (2, 1)
     async with db() as session:
-        stored = (
-            await session.execute(select(ArticleRow.title, ArticleRow.update_count))
-        ).all()
+        stored = (await session.execute(select(ArticleRow.title, ArticleRow.update_count))).all()
     assert sorted(stored) == sorted([(changed.title, 1), (article("odesa/base").title, 0)])
     assert await count(db, Story) == 2
 
