@@ -144,8 +144,15 @@ def subdivisions() -> Iterator[Record]:
             continue
         names = _subdivision_names(s.name)
         for raw in _translations("iso3166-2", s.name) - {s.name}:
-            # A one-word translation is often just the seat's name ("Kiev" for Kyiv Oblast)
-            names |= {n for n in _subdivision_names(raw) if len(key(n).split()) > 1}
+            # A one-word translation is often just the seat's name ("Kiev" for Kyiv Oblast);
+            # a Cyrillic one that no town of the country bears is the subdivision's own
+            # ("Техас"), where one-word Latin spellings collide with towns the world over.
+            names |= {
+                n
+                for n in _subdivision_names(raw)
+                if len(key(n).split()) > 1
+                or (is_cyrillic(n) and (s.country_code, key(n)) not in towns)
+            }
         label = english.get(s.code, _BRACKETS.sub("", s.name))
         names |= _english_variants(label)
         names |= set(SUBDIVISION_ALIASES.get(s.code, ()))

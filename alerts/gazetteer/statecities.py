@@ -17,13 +17,14 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pycountry
 
-from alerts.gazetteer.text import key
+from alerts.gazetteer.text import is_latin, key
 
 log = logging.getLogger("newswatch.regions")
 
@@ -139,6 +140,18 @@ def _agreed(country: str, votes: Mapping[str, Counter[str]]) -> dict[tuple[str, 
     return found
 
 
+def _plausible(native: str, iso: str, name: str | None) -> bool:
+    """Whether a state table's "native" name may be the subdivision's: some are word-for-word
+    translations of the English one (Boaco "Reno", Masaya "Es divertido", Mosta "Pont"), so a
+    Latin one must resemble the catalogue's or the English name."""
+    subdivision = pycountry.subdivisions.get(code=iso)
+    if subdivision is None or not is_latin(native):
+        return True
+    known = [key(subdivision.name)] + ([key(name)] if name else [])
+    own = key(native)
+    return any(SequenceMatcher(None, own, k).ratio() >= 0.5 or own in k for k in known)
+
+
 def subdivision_names() -> dict[str, set[str]]:
     """First-level ISO code -> the English and native names the state table gives it: the
     catalogue has only local names for many ("Bayern", "Catalunya"), and writers in English
@@ -151,5 +164,8 @@ def subdivision_names() -> dict[str, set[str]]:
         for state in _states(states_file.parent):
             iso = state.get("iso3166_2") or ""
             if iso and _top_level(iso) == iso:
-                found[iso] |= {n for n in (state.get("name"), state.get("native")) if n}
+                name, native = state.get("name"), state.get("native")
+                found[iso] |= {name} if name else set()
+                if native and _plausible(native, iso, name):
+                    found[iso].add(native)
     return found
