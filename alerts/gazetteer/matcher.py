@@ -14,6 +14,7 @@ cheap and local (a word or two either side), and the longest surviving hits win:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import NamedTuple
@@ -32,6 +33,10 @@ from alerts.gazetteer.words import (
 _OPEN_QUOTES = "«“„\"'‘"
 _CLOSE_QUOTES = "»”“\"'’"
 _SENTENCE_END = ".!?;:\n"
+# A short name in guillemets or low-high quotes: a team, firm, station or ship more often than
+# the place it is named after. A longer quotation is speech, and its places count.
+_SHORT_QUOTE = re.compile(r"[«„]([^»“”«„.!?\n]{1,40})[»“”]")
+_ADJECTIVE = re.compile(r"(?:ий|ый|ій|ой|ая|яя|ое|ее|ые|ие|ого|ої|ому|ую|юю)$")
 
 
 class Hit(NamedTuple):
@@ -70,6 +75,9 @@ class Context:
         self.index = index
         self.text = text
         self.tokens = tokens
+        self._quoted = [
+            m.span(1) for m in _SHORT_QUOTE.finditer(text) if len(m.group(1).split()) <= 3
+        ]
 
     def word(self, i: int) -> str:
         t = self.tokens[i]
@@ -114,7 +122,13 @@ class Context:
 
     def _named_thing(self, hit: Hit) -> bool:
         after, before = self.gap(hit.last), self.gap(hit.first - 1)
-        if after is not None and _joins(after) and self.tokens[hit.last + 1].stem in NAMED_AFTER:
+        possessive = self.word(hit.last).endswith(("'s", "’s"))  # "Brisbane's river ferries"
+        if (
+            not possessive
+            and after is not None
+            and _joins(after)
+            and self.tokens[hit.last + 1].stem in NAMED_AFTER
+        ):
             return True
         if (
             before is not None
@@ -124,10 +138,16 @@ class Context:
             return True
         opening = before.strip() if before else ""
         closing = after.strip() if after else ""
+        if opening and closing and opening[-1] in _OPEN_QUOTES and closing[0] in _CLOSE_QUOTES:
+            return True
+        start, end = self.tokens[hit.first].start, self.tokens[hit.last].end
+        if any(a <= start and end <= b for a, b in self._quoted):
+            return True  # Банк «Санкт-Петербург», «Дніпро-1»: a name of something else
+        # Донецький «Шахтар», Ярославский «Локомотив»: the adjective belongs to the name.
         return (
-            bool(opening and closing)
-            and opening[-1] in _OPEN_QUOTES
-            and closing[0] in _CLOSE_QUOTES
+            after is not None
+            and after.strip() in ("«", "„")
+            and _ADJECTIVE.search(self.word(hit.last).lower()) is not None
         )
 
     def _person(self, hit: Hit) -> bool:

@@ -127,7 +127,22 @@ def _word_variants(word: str) -> set[str]:
     if base == "област":
         found.add("обл")
     found |= _softened_locative(low)
+    found |= _short_forms(fold(word))
     return found
+
+
+_SHORT_CASES = ("а", "у", "е", "и", "ом", "ем", "ои", "ою", "еи", "ею")
+
+
+def _short_forms(folded: str) -> set[str]:
+    """Case forms of a name too short for the stemmer (Уфа -> в Уфе, Яр -> Часовому Яру):
+    stripping an ending would leave fewer than three letters, so the text keeps them."""
+    if not is_cyrillic(folded):
+        return set()
+    base = folded[:-1] if folded[-1:] in "аяо" else folded
+    if len(base) > _MIN_STEM - 1 or len(base) < 2:
+        return set()
+    return {base + ending for ending in _SHORT_CASES}
 
 
 def _softened_locative(low: str) -> set[str]:
