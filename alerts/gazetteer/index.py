@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +37,11 @@ DEFAULT_MIN_POPULATION = 1000
 # stand beside a place whose main name it is: 1.0 is ten times the people (Engels, once
 # Pokrovsk, is three times the Pokrovsk of today and must not take its name).
 ALTERNATE_MARGIN = 1.0
+# A subdivision scores as its towns' people together, a little more (the region is the more
+# likely reading of a name both bear), never above the flat 7.5 of the catalogue.
+SUBDIVISION_BONUS = 0.5
+SUBDIVISION_FLOOR = 4.0
+SUBDIVISION_UNSIZED = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +138,25 @@ def _merge(entries: list[Entry], priors: list[float]) -> tuple[Entry, ...]:
     return tuple(merged)
 
 
+def _size_subdivisions(records: Sequence[Record]) -> None:
+    """A subdivision's prior from the people of its towns: Texas stays near a country, and a
+    Maltese council or a prefecture of the Central African Republic no longer outranks every
+    town of its name elsewhere."""
+    people: dict[str, float] = {}
+    for r in records:
+        if r.place.kind == "city" and len(r.place.chain) > 1:
+            code = r.place.chain[0]
+            people[code] = people.get(code, 0.0) + 10**r.prior - 1
+    for r in records:
+        if r.place.kind == "subdivision" and not r.city_state:
+            total = people.get(r.place.code or "", 0.0)
+            sized = math.log10(total + 1) + SUBDIVISION_BONUS if total else SUBDIVISION_UNSIZED
+            r.prior = min(r.prior, max(sized, SUBDIVISION_FLOOR))
+
+
 def build(min_population: int = DEFAULT_MIN_POPULATION) -> Index:
     records = [*countries(), *subdivisions(), *cities(min_population)]
+    _size_subdivisions(records)
     places, priors, table = _entries(records)
     automaton = ahocorasick.Automaton()
     for k, entries in table.items():
