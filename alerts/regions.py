@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pycountry
 
-from alerts.gazetteer.disambiguate import candidates, rank_all, resolve_all
+from alerts.gazetteer.disambiguate import candidates, home_countries, rank_all, resolve_all
 from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Index, load_or_build
-from alerts.gazetteer.matcher import Context, scan, select
+from alerts.gazetteer.matcher import Context, Hit, scan, select
 from alerts.gazetteer.model import Explained, Mention, Place, UnknownRegion
-from alerts.gazetteer.text import alias_stems, key, tokenize
+from alerts.gazetteer.text import Token, alias_stems, is_cyrillic, key, tokenize
 
 __all__ = ["Explained", "Gazetteer", "Mention", "Place", "RegionFilter", "UnknownRegion"]
 
@@ -83,12 +83,24 @@ class Gazetteer:
         ]
         chosen = select(surviving)
         options = [candidates(self._index, entries) for _, entries in chosen]
-        places = resolve_all(self._index, options)
+        places = resolve_all(self._index, options, self._homes(text, tokens, chosen))
         mentions = []
         for (hit, _), place in zip(chosen, places, strict=True):
             start, end = tokens[hit.first].start, tokens[hit.last].end
             mentions.append(Mention(text[start:end], start, end, self._index.places[place]))
         return mentions
+
+    @staticmethod
+    def _homes(
+        text: str, tokens: Sequence[Token], chosen: Sequence[tuple[Hit, object]]
+    ) -> list[frozenset[str]]:
+        home = home_countries(text)
+        return [
+            home
+            if is_cyrillic(text[tokens[hit.first].start : tokens[hit.last].end])
+            else frozenset()
+            for hit, _ in chosen
+        ]
 
     def explain(self, text: str) -> list[Explained]:
         """Every name the automaton saw, in order: the place chosen with the others it could
@@ -99,7 +111,7 @@ class Gazetteer:
         chosen = select([(hit, kept) for hit, kept, _ in judged if kept])
         taken = {(hit.first, hit.last) for hit, _ in chosen}
         options = [candidates(self._index, entries) for _, entries in chosen]
-        ranks = rank_all(self._index, options)
+        ranks = rank_all(self._index, options, self._homes(text, tokens, chosen))
         ranking = {(h.first, h.last): r for (h, _), r in zip(chosen, ranks, strict=True)}
         places = self._index.places
         out = []

@@ -10,6 +10,7 @@ subdivision: it is the more precise reading and implies the other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from alerts.gazetteer.index import Entry, Index
@@ -20,6 +21,9 @@ COUNTRY_WEIGHT = 1.0
 # How much likelier (prior) a name's first place must be than its second to lend its chain
 # to the other names of the text.
 CLEAR_MARGIN = 2.0
+# Added to the prior of a Cyrillic name's candidates in the text's home countries.
+HOME_BONUS = 1.0
+_UKRAINIAN = re.compile("[іїєґІЇЄҐ]")
 
 
 def candidates(index: Index, entries: Sequence[Entry]) -> list[int]:
@@ -37,35 +41,57 @@ def _context_score(place: Place, codes: dict[str, int]) -> float:
     return score
 
 
-def resolve_all(index: Index, options: Sequence[list[int]]) -> list[int]:
+def home_countries(text: str) -> frozenset[str]:
+    """The countries a Cyrillic name in this text most likely lies in: Ukrainian and Russian
+    news name their own towns far more often than a namesake abroad (Сіверськ in Donetsk
+    Oblast, not Siverskiy near St Petersburg; Тамань, not Tamano in Japan). Russian is written
+    across the former Soviet Union, Ukrainian mostly about Ukraine."""
+    if _UKRAINIAN.search(text):
+        return frozenset({"UA"})
+    return frozenset({"RU", "UA", "BY", "KZ"})
+
+
+def resolve_all(
+    index: Index, options: Sequence[list[int]], homes: Sequence[frozenset[str]] | None = None
+) -> list[int]:
     """One place per hit: the given ones when alone, otherwise the best scored."""
-    return [ranked[0][0] for ranked in rank_all(index, options)]
+    return [ranked[0][0] for ranked in rank_all(index, options, homes)]
 
 
-def rank_all(index: Index, options: Sequence[list[int]]) -> list[list[tuple[int, float, float]]]:
+def rank_all(
+    index: Index, options: Sequence[list[int]], homes: Sequence[frozenset[str]] | None = None
+) -> list[list[tuple[int, float, float]]]:
     """Each hit's options as (place, prior, context score), best first: what ``--explain``
     shows for the place chosen and the ones it could have been.
 
     The context of a hit is what the *other* hits say: a name with one place, or a name whose
     likeliest place is far likelier than the next (Alabama the state, not the hamlet in New
     York), lends its chain; "Birmingham, Alabama" then reads as the city in Alabama."""
+    home_list = homes if homes is not None else [frozenset()] * len(options)
+    priors = [
+        {
+            p: index.priors[p] + (HOME_BONUS if index.places[p].chain[-1] in home else 0.0)
+            for p in opts
+        }
+        for opts, home in zip(options, home_list, strict=True)
+    ]
     lent: list[tuple[str, ...]] = []
-    for opts in options:
-        best = max(opts, key=lambda p: index.priors[p])
-        runner = max((index.priors[p] for p in opts if p != best), default=None)
-        clear = runner is None or index.priors[best] - runner >= CLEAR_MARGIN
+    for opts, prior in zip(options, priors, strict=True):
+        best = max(opts, key=lambda p: prior[p])
+        runner = max((prior[p] for p in opts if p != best), default=None)
+        clear = runner is None or prior[best] - runner >= CLEAR_MARGIN
         lent.append(index.places[best].chain if clear else ())
     context: dict[str, int] = {}
     for chain in lent:
         for code in chain:
             context[code] = context.get(code, 0) + 1
     ranked = []
-    for opts, own in zip(options, lent, strict=True):
+    for opts, own, prior in zip(options, lent, priors, strict=True):
         others = dict(context)
         for code in own:
             others[code] -= 1
         scored = [
-            (p, index.priors[p], _context_score(index.places[p], others) if len(opts) > 1 else 0.0)
+            (p, prior[p], _context_score(index.places[p], others) if len(opts) > 1 else 0.0)
             for p in opts
         ]
         ranked.append(sorted(scored, key=lambda s: -(s[1] + s[2])))

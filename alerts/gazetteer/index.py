@@ -25,7 +25,7 @@ import ahocorasick
 
 from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.sources import Record, cities, countries, subdivisions
-from alerts.gazetteer.text import alias_stems, key, words
+from alerts.gazetteer.text import alias_stems, is_cyrillic, key, words
 from alerts.gazetteer.words import DENYLIST
 
 log = logging.getLogger("newswatch.regions")
@@ -121,7 +121,7 @@ def _entries(records: Iterable[Record]) -> tuple[list[Place], list[float], dict[
     return places, priors, table
 
 
-def _merge(entries: list[Entry], priors: list[float]) -> tuple[Entry, ...]:
+def _merge(entries: list[Entry], priors: list[float], cyrillic: bool) -> tuple[Entry, ...]:
     """One entry per place; a main name beats another place's alternate spelling, unless that
     place is several times larger: "Odessa" is the main name of a Texas city and the old
     spelling of Odesa, ten times its size, and both must stay for the context to decide."""
@@ -132,7 +132,7 @@ def _merge(entries: list[Entry], priors: list[float]) -> tuple[Entry, ...]:
             best[e.place] = e
     merged = list(best.values())
     main = [priors[e.place] for e in merged if e.primary]
-    if main:
+    if main and not cyrillic:  # a town's Cyrillic names are all alternates: none is lesser
         floor = max(main) + ALTERNATE_MARGIN
         merged = [e for e in merged if e.primary or priors[e.place] >= floor]
     return tuple(merged)
@@ -160,7 +160,7 @@ def build(min_population: int = DEFAULT_MIN_POPULATION) -> Index:
     places, priors, table = _entries(records)
     automaton = ahocorasick.Automaton()
     for k, entries in table.items():
-        merged = tuple(e.pack() for e in _merge(entries, priors))
+        merged = tuple(e.pack() for e in _merge(entries, priors, is_cyrillic(k)))
         automaton.add_word(f" {k} ", (len(k.split()), merged))
     automaton.make_automaton()
     log.info("gazetteer built: %d places, %d names", len(places), len(table))

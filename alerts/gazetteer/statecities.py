@@ -140,14 +140,19 @@ def _agreed(country: str, votes: Mapping[str, Counter[str]]) -> dict[tuple[str, 
     return found
 
 
+@cache
+def _catalogue_names() -> dict[str, str]:
+    return {s.code: s.name for s in pycountry.subdivisions}
+
+
 def _plausible(native: str, iso: str, name: str | None) -> bool:
     """Whether a state table's "native" name may be the subdivision's: some are word-for-word
     translations of the English one (Boaco "Reno", Masaya "Es divertido", Mosta "Pont"), so a
     Latin one must resemble the catalogue's or the English name."""
-    subdivision = pycountry.subdivisions.get(code=iso)
-    if subdivision is None or not is_latin(native):
+    catalogue = _catalogue_names().get(iso)
+    if catalogue is None or not is_latin(native):
         return True
-    known = [key(subdivision.name)] + ([key(name)] if name else [])
+    known = [key(catalogue)] + ([key(name)] if name else [])
     own = key(native)
     return any(SequenceMatcher(None, own, k).ratio() >= 0.5 or own in k for k in known)
 
