@@ -77,10 +77,9 @@ class Gazetteer:
     def find(self, text: str) -> list[Mention]:
         """The places a text names, in order, each resolved to one place."""
         tokens = tokenize(text)
-        context = Context(self._index, text, tokens)
-        surviving = [
-            (hit, kept) for hit in scan(self._index, tokens) if (kept := context.keep(hit))
-        ]
+        hits = scan(self._index, tokens)
+        context = Context(self._index, text, tokens, hits)
+        surviving = [(hit, kept) for hit in hits if (kept := context.keep(hit))]
         chosen = select(surviving)
         options = [candidates(self._index, entries) for _, entries in chosen]
         places = resolve_all(self._index, options, self._homes(text, tokens, chosen))
@@ -106,8 +105,9 @@ class Gazetteer:
         """Every name the automaton saw, in order: the place chosen with the others it could
         have been, or why it was not taken for a place at all."""
         tokens = tokenize(text)
-        context = Context(self._index, text, tokens)
-        judged = [(hit, *context.judge(hit)) for hit in scan(self._index, tokens)]
+        hits = scan(self._index, tokens)
+        context = Context(self._index, text, tokens, hits)
+        judged = [(hit, *context.judge(hit)) for hit in hits]
         chosen = select([(hit, kept) for hit, kept, _ in judged if kept])
         taken = {(hit.first, hit.last) for hit, _ in chosen}
         options = [candidates(self._index, entries) for _, entries in chosen]

@@ -20,7 +20,7 @@ SUBDIVISION_WEIGHT = 3.0
 COUNTRY_WEIGHT = 1.0
 # How much likelier (prior) a name's first place must be than its second to lend its chain
 # to the other names of the text.
-CLEAR_MARGIN = 2.0
+CLEAR_MARGIN = 1.5
 # Added to the prior of a Cyrillic name's candidates in the text's home countries.
 HOME_BONUS = 1.0
 _UKRAINIAN = re.compile("[іїєґІЇЄҐ]")

@@ -28,6 +28,8 @@ from alerts.gazetteer.words import (
     GIVEN_NAMES,
     NAMED_AFTER,
     NAMED_BEFORE,
+    NAMED_BEFORE_OF,
+    OF_WORDS,
 )
 
 _OPEN_QUOTES = "«“„\"'‘"
@@ -71,10 +73,15 @@ _unpack = cache(Entry.unpack)
 class Context:
     """The text around hits, with the checks that need it."""
 
-    def __init__(self, index: Index, text: str, tokens: Sequence[Token]) -> None:
+    def __init__(
+        self, index: Index, text: str, tokens: Sequence[Token], hits: Sequence[Hit] = ()
+    ) -> None:
         self.index = index
         self.text = text
         self.tokens = tokens
+        self._starts = {h.first for h in hits}
+        self._ends = {h.last for h in hits}
+        self._spans = {(h.first, h.last) for h in hits}
         self._quoted = [
             m.span(1) for m in _SHORT_QUOTE.finditer(text) if len(m.group(1).split()) <= 3
         ]
@@ -101,6 +108,8 @@ class Context:
             return (), "names a thing after the place (ship, team, unit, street, quoted name)"
         if self._person(hit):
             return (), "part of a person's name"
+        if self._compound(hit):
+            return (), "first of a hyphenated pair of names (Paris-Beauvais airport)"
         entries = tuple(e for e in hit.entries if not e.acronym or self._all_caps(hit))
         if not entries:
             return (), "an acronym not written in capitals"
@@ -136,6 +145,8 @@ class Context:
             and self.tokens[hit.first - 1].stem in NAMED_BEFORE
         ):
             return True
+        if self._after_of(hit.first):
+            return True
         opening = before.strip() if before else ""
         closing = after.strip() if after else ""
         if opening and closing and opening[-1] in _OPEN_QUOTES and closing[0] in _CLOSE_QUOTES:
@@ -148,6 +159,18 @@ class Context:
             after is not None
             and after.strip() in ("«", "„")
             and _ADJECTIVE.search(self.word(hit.last).lower()) is not None
+        )
+
+    def _after_of(self, first: int) -> bool:
+        """"Gare de Lyon", "Place de la Concorde": a street or station word, then "de"."""
+        i = first - 1
+        while i >= 0 and self.tokens[i].stem in OF_WORDS and first - i <= 2:
+            i -= 1
+        return (
+            i >= 0
+            and i < first - 1
+            and self.tokens[i].stem in NAMED_BEFORE_OF
+            and self.word(i)[:1].isupper()
         )
 
     def _person(self, hit: Hit) -> bool:
@@ -166,6 +189,21 @@ class Context:
         if not word[0].isupper() or word.isupper():
             return False
         return nxt.stem not in CONTINUATIONS and nxt.stem not in DENYLIST
+
+    def _compound(self, hit: Hit) -> bool:
+        """"Paris-Beauvais airport", "EuroAirport Basel-Mulhouse": of two names joined by a
+        hyphen, with no name of their own, the second says where the thing is and the first
+        is part of its name."""
+        if not is_latin(self.word(hit.first)):
+            return False
+        after = self.gap(hit.last)
+        if after == "-" and hit.last + 1 in self._starts:
+            partner = max(last for f, last in self._spans if f == hit.last + 1)
+            return (hit.first, partner) not in self._spans and self._upper(hit.last + 1)
+        return False
+
+    def _upper(self, i: int) -> bool:
+        return self.word(i)[:1].isupper()
 
     def _after_article(self, hit: Hit) -> bool:
         before = self.gap(hit.first - 1)

@@ -60,7 +60,7 @@ CONTINUATIONS = _stems(
     airport station nuclear military police prosecutor court metro railway thermal power
     hydroelectric dam bridge port harbour harbor bay direction axis sector front offensive
     operation incursion border people s residents authorities officials region's
-    voivodeship area state"""
+    voivodeship area state gare"""
 )
 
 # Words right after a place that make it the name of something else: a ship, a unit, a team.
@@ -68,7 +68,9 @@ NAMED_AFTER = _stems(
     """submarine cruiser frigate warship ship vessel destroyer corvette tanker icebreaker
     carrier boat yacht ferry flagship brigade battalion regiment division fleet flotilla
     squadron corps river lake street avenue boulevard road highway hotel fc club team
-    subdivision sub duck mustard times
+    subdivision sub duck mustard times giants jets knicks yankees mets dodgers lakers celtics
+    bulls bears patriots cowboys packers steelers raiders broncos chiefs seahawks warriors
+    rockets spurs hotspur albion rovers wanderers athletic
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман бригада батальон полк дивизия флот улица проспект вокзал шоссе площадь
     підводний човен корабель есмінець батальйон дивізія вулиця шосе площа"""
@@ -83,6 +85,11 @@ NAMED_BEFORE = _stems(
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман апл підводний човен корабель есмінець"""
 )
+
+# A place after one of these and "de" ("Gare de Lyon", "Porte de Versailles", "Calle de
+# Alcalá") names a station, gate or street elsewhere.
+NAMED_BEFORE_OF = _stems("gare rue place avenue boulevard pont porte quai calle avenida via")
+OF_WORDS = _stems("de du des di del da la")
 
 # Given names that are also places; before a place ("Michael Jordan") they mark a person.
 GIVEN_NAMES = _stems(
