@@ -162,7 +162,7 @@ class Context:
         )
 
     def _after_of(self, first: int) -> bool:
-        """"Gare de Lyon", "Place de la Concorde": a street or station word, then "de"."""
+        """ "Gare de Lyon", "Place de la Concorde": a street or station word, then "de"."""
         i = first - 1
         while i >= 0 and self.tokens[i].stem in OF_WORDS and first - i <= 2:
             i -= 1
@@ -191,7 +191,7 @@ class Context:
         return nxt.stem not in CONTINUATIONS and nxt.stem not in DENYLIST
 
     def _compound(self, hit: Hit) -> bool:
-        """"Paris-Beauvais airport", "EuroAirport Basel-Mulhouse": of two names joined by a
+        """ "Paris-Beauvais airport", "EuroAirport Basel-Mulhouse": of two names joined by a
         hyphen, with no name of their own, the second says where the thing is and the first
         is part of its name."""
         if not is_latin(self.word(hit.first)):

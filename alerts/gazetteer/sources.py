@@ -123,6 +123,20 @@ def russian_from_roman(name: str) -> str:
     return "".join(out)
 
 
+def _adjectives(names: set[str]) -> set[str]:
+    """The adjective of "Харківська область" alone: Харківські рятувальники, Запорізька АЕС,
+    Житомирські волонтери speak of the oblast without naming it in full."""
+    found = set()
+    for name in names:
+        parts = name.split()
+        if len(parts) == 2 and is_cyrillic(name) and parts[1].lower().startswith(_REGION_WORDS):
+            found.add(parts[0])
+    return found
+
+
+_REGION_WORDS = ("област", "край")
+
+
 def top_subdivisions() -> dict[str, list[tuple[str, str]]]:
     result: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for s in pycountry.subdivisions:
@@ -164,6 +178,11 @@ def subdivisions() -> Iterator[Record]:
             n
             for n in state_names.get(s.code, set())
             if len(key(n).split()) > 1 or (s.country_code, key(n)) not in towns
+        }
+        names |= {
+            a
+            for a in _adjectives(names)
+            if (s.country_code, key(a)) not in towns  # Курская: Kursk itself stands for it
         }
         place = Place(s.code, label, "subdivision", s.code, (s.code, s.country_code))
         city_state = "city" in s.type.lower()
