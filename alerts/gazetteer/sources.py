@@ -200,8 +200,11 @@ def _load_cities(min_population: int) -> dict[str, dict[str, Any]]:
 
 
 def _good_alternate(name: str) -> bool:
-    """Keep spellings a writer would use: Latin or Cyrillic, capitalised, not a code."""
-    if len(name) < 4 or not _readable(name) or any(ch.isdigit() for ch in name):
+    """Keep spellings a writer would use: Latin or Cyrillic, capitalised, not a code. Short
+    Latin alternates are mostly codes and fragments ("Uf"); short Cyrillic ones are names
+    (Уфа, Яр)."""
+    shortest = 3 if is_cyrillic(name) else 4
+    if len(name) < shortest or not _readable(name) or any(ch.isdigit() for ch in name):
         return False
     return name[0].isupper() and not name.isupper()
 

@@ -50,7 +50,8 @@ DENYLIST = _stems(
     ukrainian russian american british european africa asia europe america
     он она оно они мы вы ты я он його її их мир так как при для под над бор сад лес поле
     море гора река город село вин вона воно вони ми ви ти мир поле ліс гора річка місто
-    село новости новини война війна армия армія армии победа перемога свобода воля"""
+    село новости новини война війна армия армія армии победа перемога свобода воля
+    музей музеи"""
 )
 
 # Words after a place that keep it a place even though they start with a capital letter.
