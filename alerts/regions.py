@@ -18,7 +18,7 @@ from alerts.gazetteer.disambiguate import candidates, home_countries, rank_all, 
 from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Index, load_or_build
 from alerts.gazetteer.matcher import Context, Hit, scan, select
 from alerts.gazetteer.model import Explained, Mention, Place, UnknownRegion
-from alerts.gazetteer.text import Token, alias_stems, is_cyrillic, key, tokenize
+from alerts.gazetteer.text import Token, alias_stems, ending, is_cyrillic, key, tokenize
 
 __all__ = ["Explained", "Gazetteer", "Mention", "Place", "RegionFilter", "UnknownRegion"]
 
@@ -81,13 +81,21 @@ class Gazetteer:
         context = Context(self._index, text, tokens, hits)
         surviving = [(hit, kept) for hit in hits if (kept := context.keep(hit))]
         chosen = select(surviving)
-        options = [candidates(self._index, entries) for _, entries in chosen]
+        options = [
+            candidates(self._index, entries, self._ending(text, tokens, hit))
+            for hit, entries in chosen
+        ]
         places = resolve_all(self._index, options, self._homes(text, tokens, chosen))
         mentions = []
         for (hit, _), place in zip(chosen, places, strict=True):
             start, end = tokens[hit.first].start, tokens[hit.last].end
             mentions.append(Mention(text[start:end], start, end, self._index.places[place]))
         return mentions
+
+    @staticmethod
+    def _ending(text: str, tokens: Sequence[Token], hit: Hit) -> str:
+        last = tokens[hit.last]
+        return ending(text[last.start : last.end])
 
     @staticmethod
     def _homes(
@@ -110,7 +118,10 @@ class Gazetteer:
         judged = [(hit, *context.judge(hit)) for hit in hits]
         chosen = select([(hit, kept) for hit, kept, _ in judged if kept])
         taken = {(hit.first, hit.last) for hit, _ in chosen}
-        options = [candidates(self._index, entries) for _, entries in chosen]
+        options = [
+            candidates(self._index, entries, self._ending(text, tokens, hit))
+            for hit, entries in chosen
+        ]
         ranks = rank_all(self._index, options, self._homes(text, tokens, chosen))
         ranking = {(h.first, h.last): r for (h, _), r in zip(chosen, ranks, strict=True)}
         places = self._index.places

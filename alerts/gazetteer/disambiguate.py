@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from alerts.gazetteer.index import Entry, Index
 from alerts.gazetteer.model import Place
+from alerts.gazetteer.text import fits
 
 SUBDIVISION_WEIGHT = 3.0
 COUNTRY_WEIGHT = 1.0
@@ -26,8 +27,11 @@ HOME_BONUS = 1.0
 _UKRAINIAN = re.compile("[іїєґІЇЄҐ]")
 
 
-def candidates(index: Index, entries: Sequence[Entry]) -> list[int]:
-    places = [e.place for e in entries]
+def candidates(index: Index, entries: Sequence[Entry], word_ending: str = "-") -> list[int]:
+    """The places a hit may be: those whose declension fits the word's ending when any does
+    ("в Болгаре": Bolgar, not Bulgaria), and a city rather than the subdivision it names."""
+    fitting = [e for e in entries if fits(e.form, word_ending)]
+    places = [e.place for e in (fitting or entries)]
     inner = {c for p in places if index.places[p].kind == "city" for c in index.places[p].chain}
     kept = [p for p in places if index.places[p].code not in inner or index.places[p].code is None]
     return kept if kept else places

@@ -25,13 +25,13 @@ import ahocorasick
 
 from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.sources import Record, cities, countries, subdivisions
-from alerts.gazetteer.text import alias_stems, is_cyrillic, key, words
+from alerts.gazetteer.text import FORM_ANY, alias_stems, form, is_cyrillic, key, words
 from alerts.gazetteer.words import DENYLIST
 
 log = logging.getLogger("newswatch.regions")
 
 # Bump whenever building or matching changes what the cached automaton holds.
-CODE_VERSION = "13"
+CODE_VERSION = "14"
 DEFAULT_MIN_POPULATION = 1000
 # How much larger (in log10 of population) a place known by an alternate spelling must be to
 # stand beside a place whose main name it is: 1.0 is ten times the people (Engels, once
@@ -46,18 +46,20 @@ SUBDIVISION_UNSIZED = 5.0
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One place a name stands for; ``acronym`` names ("US") must be written in capitals."""
+    """One place a name stands for; ``acronym`` names ("US") must be written in capitals;
+    ``form`` is the declension class of the name (see :func:`text.form`)."""
 
     place: int
     primary: bool
     acronym: bool
+    form: int = FORM_ANY
 
     def pack(self) -> int:
-        return self.place * 4 + self.primary * 2 + self.acronym
+        return self.place * 32 + self.form * 4 + self.primary * 2 + self.acronym
 
     @classmethod
     def unpack(cls, value: int) -> Entry:
-        return cls(value >> 2, bool(value & 2), bool(value & 1))
+        return cls(value >> 5, bool(value & 2), bool(value & 1), (value >> 2) & 7)
 
 
 PlaceRow = tuple[str, str, Kind, str | None, tuple[str, ...]]
@@ -116,8 +118,9 @@ def _entries(records: Iterable[Record]) -> tuple[list[Place], list[float], dict[
                 acronym = _is_acronym(name)
                 if not words(name) or (_denied(name) and not acronym):
                     continue
+                entry = Entry(i, primary, acronym, form(name))
                 for k in alias_stems(name):
-                    table.setdefault(k, []).append(Entry(i, primary, acronym))
+                    table.setdefault(k, []).append(entry)
     return places, priors, table
 
 
@@ -126,11 +129,17 @@ def _merge(entries: list[Entry], priors: list[float], cyrillic: bool) -> tuple[E
     place is several times larger: "Odessa" is the main name of a Texas city and the old
     spelling of Odesa, ten times its size, and both must stay for the context to decide."""
     best: dict[int, Entry] = {}
+    forms: dict[int, set[int]] = {}
     for e in entries:
+        forms.setdefault(e.place, set()).add(e.form)
         old = best.get(e.place)
         if old is None or (e.primary and not old.primary) or (old.acronym and not e.acronym):
             best[e.place] = e
-    merged = list(best.values())
+    # A place known under this key by names of several classes fits any ending.
+    merged = [
+        e if len(forms[p]) == 1 else Entry(e.place, e.primary, e.acronym, FORM_ANY)
+        for p, e in best.items()
+    ]
     main = [priors[e.place] for e in merged if e.primary]
     if main and not cyrillic:  # a town's Cyrillic names are all alternates: none is lesser
         floor = max(main) + ALTERNATE_MARGIN

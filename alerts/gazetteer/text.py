@@ -157,6 +157,70 @@ def _softened_locative(low: str) -> set[str]:
     return {stem_folded((word[:-1] + soft).translate(_CYRILLIC_FOLD))}
 
 
+# Declension classes of a name's last word, so a case ending in the text can rule out a name
+# of another class that shares its stem: "в Болгаре" is the town Bolgar, never Болгария;
+# "в Печорах" is Pechory, not Pechora.
+FORM_ANY, FORM_CONSONANT, FORM_A, FORM_IA, FORM_O, FORM_ADJECTIVE, FORM_PLURAL = range(7)
+
+
+def _endings(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_FORM_ENDINGS: dict[int, frozenset[str]] = {
+    FORM_CONSONANT: _endings("- а я у ю е и ом ем ах ях ам ям ами ями ою ею"),
+    FORM_A: _endings("а я и е у ю ои еи ою ею"),
+    FORM_IA: _endings("ия ии ию"),
+    FORM_O: _endings("о е а у ом ем и ого ому им ои"),
+    FORM_ADJECTIVE: _endings(
+        "а я и е у ю о ии ои еи ая яя ое ее ие ого его ому ему им ом ем ую юю их ими ою ею"
+    ),
+    FORM_PLURAL: _endings("- и ах ях ам ям ами ями ов ев"),
+}
+_ADJECTIVE_END = re.compile(r"(?:ии|ои|ая|яя|ое|ее|ие|[сцз]к[аео])$")
+_CYRILLIC_CONSONANT = re.compile(r"[бвгджзклмнпрстфхцчшщ]$")
+
+
+def form(name: str) -> int:
+    """The declension class of a name's last word (FORM_ANY for Latin names)."""
+    last = words(name)[-1:] or [""]
+    folded = fold(last[0])
+    if not is_cyrillic(folded):
+        return FORM_ANY
+    if folded.endswith("ия"):
+        return FORM_IA
+    if _ADJECTIVE_END.search(folded):
+        return FORM_ADJECTIVE
+    if folded.endswith(("а", "я")):
+        return FORM_A
+    if folded.endswith(("о", "е")):
+        return FORM_O
+    if folded.endswith("и"):
+        return FORM_PLURAL
+    if folded.endswith("ск"):
+        return FORM_ANY  # Курск: its adjective (Курские аграрии) shares the stem
+    return FORM_CONSONANT if _CYRILLIC_CONSONANT.search(folded) else FORM_ANY
+
+
+def ending(word: str) -> str:
+    """A Cyrillic word's case ending ("-" for none), also where the stemmer kept it because
+    the stem would have been too short (Уфе: "е")."""
+    folded = fold(word)
+    base = stem_folded(folded)
+    if base != folded:
+        return folded[len(base) :]
+    for end in _ENDINGS:
+        if folded.endswith(end) and len(folded) > len(end):
+            return end
+    return "-"
+
+
+def fits(name_form: int, word_ending: str) -> bool:
+    """Whether a word with this ending can be a form of a name of this class."""
+    allowed = _FORM_ENDINGS.get(name_form)
+    return allowed is None or word_ending in allowed
+
+
 def alias_stems(name: str) -> set[str]:
     """Every key under which a name should be found in text (one per inflection variant)."""
     keys = [""]

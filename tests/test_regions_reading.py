@@ -1,0 +1,70 @@
+"""How names in a sentence are read: declension, the text's language, quotes, compounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.gazetteer.text import FORM_A, FORM_CONSONANT, FORM_IA, ending, fits, form
+from alerts.regions import Gazetteer
+
+
+def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
+    return {code for m in gazetteer.find(sentence) for code in m.place.chain}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "inside", "outside"),
+    [
+        # A case ending rules out a namesake of another declension.
+        ("Выставка ремёсел открылась в Болгаре на Волге.", "RU-TA", "BG"),
+        ("Делегация из Болгарии прибыла в Казань.", "BG", None),
+        ("Таможенники в Печорах нашли тайник с деньгами.", "RU-PSK", None),
+        # Short names keep their case forms.
+        ("Рейс из Уфы задержали на два часа.", "RU-BA", None),
+        ("Матч в Уфе перенесли из-за снегопада.", "RU-BA", None),
+        # The text's language leans to the towns of the countries that write it.
+        ("Біля Сіверська знову чути вибухи.", "UA-14", "RU-LEN"),
+        ("В станице Тамань открыли новый музей.", "RU-KDA", "JP"),
+        # Subdivisions in Russian and Ukrainian, and an oblast by its adjective.
+        ("Ураган обрушился на побережье штата Техас.", "US-TX", None),
+        ("Житомирські лікарі провели складну операцію.", "UA-18", None),
+        # Quoted names and the adjective before them are a team's or a firm's.
+        ("Одесский «Черноморец» сыграл вничью в Ровно.", "UA-56", "UA-51"),
+        ("Компания «Харьков-Авто» открыла салон в Полтаве.", "UA-53", "UA-63"),
+        # A possessive place is a place, whatever noun follows.
+        ("Perth's river cruises were cancelled because of the storm.", "AU-WA", None),
+        # A subdivision scores by its people, not above a large city of the name.
+        ("Reno's mayor opened the new convention centre.", "US-NV", "NI"),
+        # Of two hyphenated names the second says where; the first is part of a name.
+        ("Flights from Paris-Beauvais were cancelled in the fog.", "FR-HDF", "FR-IDF"),
+        # A station, gate or street named after another city.
+        ("Trains from Gare de Lyon were delayed by a strike.", None, "FR-ARA"),
+        ("The Chicago Bulls signed a new point guard.", None, "US-IL"),
+        # A clear reading lends its context to an ambiguous one.
+        ("Georgia's lawmakers met in Atlanta on Monday.", "US-GA", "GE"),
+    ],
+)
+def test_sentence_reading(
+    gazetteer: Gazetteer, sentence: str, inside: str | None, outside: str | None
+) -> None:
+    found = codes(gazetteer, sentence)
+    if inside is not None:
+        assert inside in found, (sentence, found)
+    if outside is not None:
+        assert outside not in found, (sentence, found)
+
+
+def test_declension_classes_and_endings() -> None:
+    assert form("Болгария") == FORM_IA and form("Уфа") == FORM_A
+    assert form("Мышкин") == FORM_CONSONANT and form("Reno") not in (FORM_A, FORM_IA)
+    assert ending("Болгаре") == "е" and ending("Уфе") == "е" and ending("Харків") == "-"
+    assert not fits(FORM_IA, ending("Болгаре")) and fits(FORM_IA, ending("Болгарии"))
+    assert fits(FORM_CONSONANT, ending("Харкові")) and not fits(FORM_A, ending("Печорах"))
+
+
+def test_explain_names_the_reason_a_name_was_set_aside(gazetteer: Gazetteer) -> None:
+    explained = gazetteer.explain("Flights from Paris-Beauvais were cancelled.")
+    paris = next(e for e in explained if e.text == "Paris")
+    assert paris.place is None and "hyphenated" in paris.why
+    beauvais = next(e for e in explained if e.text == "Beauvais")
+    assert beauvais.place is not None and "FR-HDF" in beauvais.place.chain
