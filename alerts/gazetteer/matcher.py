@@ -30,6 +30,8 @@ from alerts.gazetteer.words import (
     NAMED_BEFORE,
     NAMED_BEFORE_OF,
     OF_WORDS,
+    TEAM_AFTER,
+    TEAM_BEFORE,
 )
 
 _OPEN_QUOTES = "«“„\"'‘"
@@ -145,7 +147,7 @@ class Context:
             and self.tokens[hit.first - 1].stem in NAMED_BEFORE
         ):
             return True
-        if self._after_of(hit.first):
+        if self._after_of(hit.first) or self._team(hit, before, after):
             return True
         opening = before.strip() if before else ""
         closing = after.strip() if after else ""
@@ -160,6 +162,14 @@ class Context:
             and after.strip() in ("«", "„")
             and _ADJECTIVE.search(self.word(hit.last).lower()) is not None
         )
+
+    def _team(self, hit: Hit, before: str | None, after: str | None) -> bool:
+        """ "Chicago Bulls", "Real Madrid": a capitalised club word beside the place."""
+        nxt = hit.last + 1
+        if after == " " and self.tokens[nxt].stem in TEAM_AFTER and self._upper(nxt):
+            return True
+        prev = hit.first - 1
+        return before == " " and self.tokens[prev].stem in TEAM_BEFORE and self._upper(prev)
 
     def _after_of(self, first: int) -> bool:
         """ "Gare de Lyon", "Place de la Concorde": a street or station word, then "de"."""

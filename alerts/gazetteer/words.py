@@ -69,9 +69,9 @@ NAMED_AFTER = _stems(
     """submarine cruiser frigate warship ship vessel destroyer corvette tanker icebreaker
     carrier boat yacht ferry flagship brigade battalion regiment division fleet flotilla
     squadron corps river lake street avenue boulevard road highway hotel fc club team
-    subdivision sub duck mustard times giants jets knicks yankees mets dodgers lakers celtics
-    bulls bears patriots cowboys packers steelers raiders broncos chiefs seahawks warriors
-    rockets spurs hotspur albion rovers wanderers athletic
+    subdivision sub duck mustard times sprouts pudding cheesecake cheesesteak wings ham
+    sausage steak roll fried chowder fc
+    торт котлета котлеты котлети салат
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман бригада батальон полк дивизия флот улица проспект вокзал шоссе площадь
     підводний човен корабель есмінець батальйон дивізія вулиця шосе площа"""
@@ -85,6 +85,31 @@ NAMED_BEFORE = _stems(
     hms uss chicken
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман апл підводний човен корабель есмінець"""
+)
+
+# Capitalised words right after a place that make it a team's name: "Chicago Bulls", "Miami
+# Heat", "Manchester United". Several are ordinary words ("Texas senators"), so only a
+# capitalised one counts.
+TEAM_AFTER = _stems(
+    """giants jets knicks yankees mets dodgers lakers celtics bulls bears patriots cowboys
+    packers steelers raiders broncos chiefs seahawks warriors rockets spurs heat magic nets
+    suns jazz kings clippers pistons cavaliers hawks hornets pelicans grizzlies thunder
+    nuggets timberwolves blazers mavericks bucks pacers raptors wizards bills dolphins ravens
+    bengals browns texans colts jaguars titans chargers commanders eagles lions vikings
+    falcons panthers saints buccaneers cardinals rams orioles rays guardians tigers royals
+    twins astros angels mariners braves marlins phillies nationals cubs reds brewers pirates
+    diamondbacks rockies padres bruins sabres canadiens senators lightning hurricanes devils
+    islanders flyers penguins capitals blackhawks avalanche stars predators blues flames
+    oilers canucks sharks kraken united city town rovers wanderers athletic albion county
+    hotspur olympic"""
+)
+
+# Capitalised words right before a place that make it a club's name: "Real Madrid", "Inter
+# Milan", "AC Milan", "Borussia Dortmund", "Olympique Marseille".
+TEAM_BEFORE = _stems(
+    """real inter ac as ss fc sc sv vfb vfl rb borussia eintracht hertha werder fortuna
+    olympique sporting racing deportivo atletico atlético athletic union hapoel maccabi
+    partizan legia slavia sparta dinamo dynamo"""
 )
 
 # A place after one of these and "de" ("Gare de Lyon", "Porte de Versailles", "Calle de
