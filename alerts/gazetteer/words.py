@@ -126,6 +126,25 @@ GIVEN_NAMES = _stems(
     yulia iryna petro mykola viktor ivan alex jack harry sam tom ben bill joe jordan paris
     denzel whitney kirsten tom peter charles joseph daniel matthew anthony christopher
     andrew joshua samuel henry edward frank oliver lucas maria laura emma olivia sophie
+    hermann heinrich friedrich wilhelm johann karl hans klaus jurgen günter gunter werner
+    wolfgang helmut angela ursula franz ludwig otto fritz gerhard dieter manfred stefan
+    pierre jean jacques michel philippe francois françois louis henri marcel emmanuel
+    nicolas sebastien sébastien julien antoine claude bernard yves marie isabelle catherine
+    juan jose josé carlos luis miguel pedro pablo diego javier antonio manuel francisco
+    fernando alejandro rafael sergio jorge ricardo eduardo gabriel carmen lucia lucía
+    giuseppe giovanni marco luca matteo lorenzo alessandro francesco andrea paolo silvio
+    sergio mario luigi roberto giorgio enzo salvatore
+    jan piotr krzysztof tomasz andrzej pawel paweł marek michal michał wojciech lech
+    donald hillary barack bernie nancy kamala joe jill elon jeff steve tim mike chris
+    greg scott patrick sean kyle tyler brandon justin aaron adam nathan zachary ethan
+    noah liam mason logan owen caleb dylan luke isaac evan ian colin neil keith craig
+    wayne dennis larry jerry terry gerald harold arthur albert walter ralph roger louis
+    alan ronald kenneth anthony jimmy johnny billy bobby danny eddie freddie frankie
+    amy rachel rebecca hannah megan lauren natalie emily jessica stephanie nicole
+    heather amanda melissa deborah dorothy helen ruth sharon cynthia kathleen shirley
+    angela brenda pamela janet diane julie joyce virginia judy christine theresa
+    marilyn martha frances ann anne jane rose grace alice julia diana kelly janice
+    whitney kirsten britney beyonce taylor selena ariana miley oprah meryl
     иван пётр петр алексей александр сергей дмитрий андрей михаил николай владимир
     виктор юрий олег игорь евгений максим павел анна мария елена ольга наталья татьяна
     ирина светлана екатерина юлия
