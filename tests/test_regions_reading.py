@@ -40,6 +40,13 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         # A station, gate or street named after another city.
         ("Trains from Gare de Lyon were delayed by a strike.", None, "FR-ARA"),
         ("The Chicago Bulls signed a new point guard.", None, "US-IL"),
+        ("Real Madrid agreed a fee for the winger.", None, "ES-MD"),
+        ("The Washington Post published the leaked memo.", None, "US-DC"),
+        ("Texas senators voted against the measure.", "US-TX", None),
+        # A place-named surname after a given name is a person.
+        ("A portrait of Hermann Hesse hangs in the library.", None, "DE-HE"),
+        # Historic names still written in the news.
+        ("The old maps of Tiflis show the river crossing.", "GE", None),
         # A clear reading lends its context to an ambiguous one.
         ("Georgia's lawmakers met in Atlanta on Monday.", "US-GA", "GE"),
     ],

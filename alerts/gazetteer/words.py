@@ -87,10 +87,13 @@ NAMED_BEFORE = _stems(
     флагман апл підводний човен корабель есмінець"""
 )
 
-# Capitalised words right after a place that make it a team's name: "Chicago Bulls", "Miami
-# Heat", "Manchester United". Several are ordinary words ("Texas senators"), so only a
-# capitalised one counts.
+# Capitalised words right after a place that make it a team's or a newspaper's name:
+# "Chicago Bulls", "Miami Heat", "Manchester United", "Washington Post". Several are ordinary
+# words ("Texas senators"), so only a capitalised one counts.
 TEAM_AFTER = _stems(
+    """post tribune globe herald gazette telegraph independent journal chronicle examiner
+    observer courier inquirer"""
+) | _stems(
     """giants jets knicks yankees mets dodgers lakers celtics bulls bears patriots cowboys
     packers steelers raiders broncos chiefs seahawks warriors rockets spurs heat magic nets
     suns jazz kings clippers pistons cavaliers hawks hornets pelicans grizzlies thunder
