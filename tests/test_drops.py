@@ -111,3 +111,29 @@ async def test_unreadable_files_are_quarantined_with_the_reason(
     async with runtime.sessions() as session:
         statuses = sorted((await session.execute(select(DropFile.status))).scalars())
     assert statuses == ["ingested", "quarantined"]
+
+
+async def test_a_dropped_feed_with_impossible_dates_is_ingested_whole(
+    tmp_path: Path, runtime: Runtime
+) -> None:
+    drops = tmp_path / "drops"
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Desk</title>'
+        "<item><title>The army moved at hour twenty-five</title><guid>x1</guid>"
+        "<pubDate>Sun, 01 Jan 2006 25:61:60 GMT</pubDate></item>"
+        "<item><title>A second army report</title><guid>x2</guid>"
+        "<pubDate>Sun, 01 Jan 2006 10:00:00 GMT</pubDate></item>"
+        "</channel></rss>"
+    )
+    (drops / "night.xml").write_text(feed, encoding="utf-8")
+    age(drops / "night.xml")
+
+    result = await runtime.scanner(runtime.settings.drops[0]).scan()
+
+    assert (result.files, result.articles, result.quarantined) == (1, 2, 0)
+    async with runtime.sessions() as session:
+        published = dict(
+            (await session.execute(select(ArticleRow.title, ArticleRow.published))).all()
+        )
+    assert published["The army moved at hour twenty-five"] is None
+    assert published["A second army report"] is not None

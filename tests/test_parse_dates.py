@@ -56,3 +56,32 @@ def test_whole_string_formats() -> None:
     assert parse_when("2025-04-10T07:15:00Z", clock) == datetime(2025, 4, 10, 7, 15, tzinfo=UTC)
     assert parse_when("le 3 mars 2025", clock) == datetime(2025, 3, 3, tzinfo=UTC)
     assert parse_when("no date here", clock) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2006-01-01T25:00:00Z",
+        "2006-01-01T10:61:00Z",
+        "Sun, 01 Jan 2006 25:61:60 GMT",
+        "2006-01-01T10:00:00+25:00",
+        "1 Jan 2006 13:00 pm",
+        "2006-02-30",
+    ],
+)
+def test_impossible_moments_are_no_moment_and_never_raise(value: str) -> None:
+    assert parse_when(value, Clock()) is None
+    found = find_when(f"Posted {value} by the desk", Clock())
+    assert found is None or found.flawed
+
+
+def test_leap_second_and_end_of_day_are_read_as_rfc_3339_allows() -> None:
+    leap = parse_when("2006-01-01T23:59:60Z", Clock())
+    assert leap == datetime(2006, 1, 1, 23, 59, 59, tzinfo=UTC)
+    assert parse_when("2006-01-01T24:00:00Z", Clock()) == datetime(2006, 1, 2, tzinfo=UTC)
+
+
+def test_a_byline_with_an_impossible_time_keeps_its_day() -> None:
+    found = find_when("By Sam Lee, 3 March 2025 26:10", Clock())
+    assert found is not None and found.flawed
+    assert found.when == datetime(2025, 3, 3, tzinfo=UTC)

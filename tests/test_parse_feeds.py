@@ -170,3 +170,26 @@ def test_feed_xml_dropped_as_a_file_yields_its_entries() -> None:
 def test_feed_without_entries_is_refused_from_a_drop() -> None:
     with pytest.raises(ParseError, match="feed document holds no entries"):
         parse_bytes(b'<rss version="2.0"><channel><title>Empty</title></channel></rss>')
+
+
+IMPOSSIBLE_DATES = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Night desk</title>
+<item><title>Hour twenty-five</title><guid>a</guid>
+<pubDate>Sun, 01 Jan 2006 25:61:60 GMT</pubDate></item>
+<item><title>ISO hour twenty-five</title><guid>b</guid>
+<pubDate>2006-01-01T25:61:60Z</pubDate></item>
+<item><title>A day offset</title><guid>c</guid><pubDate>2006-01-01T10:00:00+25:00</pubDate></item>
+<item><title>Ordinary</title><guid>d</guid><pubDate>Sun, 01 Jan 2006 10:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+def test_an_impossible_entry_date_costs_that_entry_its_date_not_the_feed_its_entries() -> None:
+    articles = parse_feed(IMPOSSIBLE_DATES, source="night").articles
+    assert [a.title for a in articles] == [
+        "Hour twenty-five",
+        "ISO hour twenty-five",
+        "A day offset",
+        "Ordinary",
+    ]
+    assert [a.published for a in articles[:3]] == [None, None, None]
+    assert articles[3].published == datetime(2006, 1, 1, 10, tzinfo=UTC)

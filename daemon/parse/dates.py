@@ -72,6 +72,8 @@ class Found:
     when: datetime
     start: int
     end: int
+    # The date came with a time that cannot be (25:61): the day alone was kept.
+    flawed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,15 @@ class Clock:
 
 def find_when(text: str, clock: Clock) -> Found | None:
     """The first moment printed in ``text``: a date (with its time), a relative time, or
-    a bare time on the capture day."""
+    a bare time on the capture day. Never raises: an impossible value (hour 25, an offset
+    of a day) is no moment, and one bad date must not cost the rest of a feed or a file."""
+    try:
+        return _find_when(text, clock)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _find_when(text: str, clock: Clock) -> Found | None:
     found = _find_date(text, clock)
     if found is not None:
         return found
@@ -106,7 +116,30 @@ def find_when(text: str, clock: Clock) -> Found | None:
 
 
 def parse_when(value: str, clock: Clock) -> datetime | None:
-    """A whole string that should be a moment (metadata, JSON fields, feed dates)."""
+    """A whole string that should be a moment (metadata, JSON fields, feed dates); None when
+    it is not one, or names an impossible one ("25:61:60"), rather than a guess."""
+    try:
+        return _parse_when(value, clock)
+    except (ValueError, OverflowError):
+        return None
+
+
+def impossible(value: str) -> bool:
+    """Whether a date string names a moment that cannot be (hour 25, minute 61, 31 June), so
+    a more lenient reader's answer (feedparser rolls 25:61 into the next day) is a guess;
+    an offset of a day or more is as impossible."""
+    for match in _TIME.finditer(value):
+        if int(match["H"]) > 24 or int(match["M"]) > 59 or int(match["S"] or 0) > 60:
+            return True
+    iso = _ISO.search(value)
+    if iso is None:
+        return False
+    if iso["z"] and iso["z"] != "Z" and abs(_offset_minutes(iso["z"])) >= 24 * 60:
+        return True
+    return _safe_date(int(iso["y"]), int(iso["m"]), int(iso["d"])) is None
+
+
+def _parse_when(value: str, clock: Clock) -> datetime | None:
     value = value.strip()
     if not value:
         return None
@@ -121,7 +154,9 @@ def parse_when(value: str, clock: Clock) -> datetime | None:
             parsed = None
     if parsed is not None:
         return parsed.astimezone(UTC) if parsed.tzinfo else clock.localize(parsed)
-    found = find_when(value, clock)
+    found = _find_when(value, clock)
+    if found is not None and found.flawed:
+        return None
     return found.when if found else _dateparser(value, clock)
 
 
@@ -151,7 +186,10 @@ def _from_iso(match: re.Match[str], clock: Clock) -> Found | None:
         return None
     if match["H"] is None:
         return _with_time(match.string, day, match.start(), match.end(), clock)
-    moment = datetime.combine(day, time(int(match["H"]), int(match["M"]), int(match["S"] or 0)))
+    moment = _combine(day, int(match["H"]), int(match["M"]), int(match["S"] or 0))
+    if moment is None:
+        midnight = clock.localize(datetime.combine(day, time()))
+        return Found(midnight, match.start(), match.end(), flawed=True)
     zone = match["z"]
     if zone:
         offset = 0 if zone == "Z" else _offset_minutes(zone)
@@ -163,23 +201,45 @@ def _from_iso(match: re.Match[str], clock: Clock) -> Found | None:
 
 def _with_time(text: str, day: date, start: int, end: int, clock: Clock) -> Found:
     """Join a date with a time printed just after it (or just before it)."""
+    midnight = clock.localize(datetime.combine(day, time()))
     after = _TIME.search(text, end, min(len(text), end + 40))
     if after and _GAP.match(text[end : after.start()]):
-        return Found(_moment(day, after, clock), start, after.end())
+        moment = _moment(day, after, clock)
+        if moment is None:
+            return Found(midnight, start, end, flawed=True)
+        return Found(moment, start, after.end())
     for before in _TIME.finditer(text, max(0, start - 40), start):
         if _GAP.match(text[before.end() : start]):
-            return Found(_moment(day, before, clock), before.start(), end)
-    return Found(clock.localize(datetime.combine(day, time())), start, end)
+            moment = _moment(day, before, clock)
+            if moment is None:
+                return Found(midnight, start, end, flawed=True)
+            return Found(moment, before.start(), end)
+    return Found(midnight, start, end)
 
 
-def _moment(day: date, match: re.Match[str], clock: Clock) -> datetime:
+def _combine(day: date, hour: int, minute: int, second: int) -> datetime | None:
+    """A day and a clock time; 24:00 is the next midnight and :60 a leap second (both are
+    valid in RFC 3339), anything else out of range is no time at all."""
+    second = min(second, 59) if second == 60 else second
+    if (hour, minute, second) == (24, 0, 0):
+        return datetime.combine(day, time()) + timedelta(days=1)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return datetime.combine(day, time(hour, minute, second))
+
+
+def _moment(day: date, match: re.Match[str], clock: Clock) -> datetime | None:
     hour, minute, second = int(match["H"]), int(match["M"]), int(match["S"] or 0)
     ampm = (match["ampm"] or "").replace(".", "").replace(" ", "").lower()
+    if ampm and not 1 <= hour <= 12:
+        return None
     if ampm == "pm" and hour < 12:
         hour += 12
     elif ampm == "am" and hour == 12:
         hour = 0
-    naive = datetime.combine(day, time(hour % 24, minute % 60, second % 60))
+    naive = _combine(day, hour, minute, second)
+    if naive is None:
+        return None
     zone = re.sub(r"^(?:GMT|UTC)\s?(?=[+-])", "", (match["tz"] or "").upper())
     if zone[:1] in "+-" and zone:
         return naive.replace(tzinfo=_fixed_zone(_offset_minutes(zone))).astimezone(UTC)
@@ -196,7 +256,8 @@ def _bare_time(text: str, clock: Clock) -> Found | None:
         return None
     if match["tz"] and match["tz"][0].isalpha() and match["tz"].upper() not in _OFFSETS:
         return None
-    return Found(_moment(today, match, clock), match.start(), match.end())
+    moment = _moment(today, match, clock)
+    return Found(moment, match.start(), match.end()) if moment is not None else None
 
 
 def _foreign(text: str, clock: Clock) -> Found | None:
@@ -249,4 +310,6 @@ def _offset_minutes(zone: str) -> int:
 
 
 def _fixed_zone(minutes: int) -> tzinfo:
+    """Raises ValueError for an offset of a day or more, which the public functions turn
+    into "no moment"."""
     return UTC if minutes == 0 else timezone(timedelta(minutes=minutes))

@@ -8,19 +8,23 @@ could read; its complaint is kept in ``bozo_error`` for the source's status page
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import feedparser
 
 from daemon.errors import ParseError
-from daemon.parse.dates import Clock, parse_when
+from daemon.parse.dates import Clock, impossible, parse_when
 from daemon.parse.fields import clean_line, detect_language, estimate_reading_time, unique
 from daemon.parse.htmltext import html_paragraphs
 from storage.types import Article, Image
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -44,7 +48,10 @@ def parse_xml_feed(data: bytes, clock: Clock, source: str | None) -> ParsedFeed:
     parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=False)
     feed = parsed.get("feed", {})
     language = _language_code(feed.get("language"))
-    articles = [_entry(e, clock, source, language) for e in parsed.get("entries", [])]
+    articles = [
+        _guarded(partial(_entry, e, clock, source, language), e, source)
+        for e in parsed.get("entries", [])
+    ]
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
     return ParsedFeed(
         articles=[a for a in articles if a is not None],
@@ -52,6 +59,19 @@ def parse_xml_feed(data: bytes, clock: Clock, source: str | None) -> ParsedFeed:
         ttl_minutes=_int(feed.get("ttl")),
         bozo_error=f"{type(bozo).__name__}: {bozo}" if bozo is not None else None,
     )
+
+
+def _guarded(read: Callable[[], Article | None], entry: Any, source: str | None) -> Article | None:
+    """One entry that our field readers cannot take is skipped with a warning naming it;
+    the feed's other entries still go in."""
+    try:
+        return read()
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        name = entry.get("id") or entry.get("url") or entry.get("link") or entry.get("title")
+        log.warning(
+            "feed %s: entry %r skipped: %s: %s", source, name or "?", type(exc).__name__, exc
+        )
+        return None
 
 
 def _entry(entry: Any, clock: Clock, source: str | None, language: str | None) -> Article | None:
@@ -111,10 +131,15 @@ def _entry_date(entry: Any, clock: Clock) -> datetime | None:
         raw = entry.get(key)
         if isinstance(raw, str) and (parsed := parse_when(raw, clock)) is not None:
             return parsed
+        if isinstance(raw, str) and impossible(raw):
+            return None  # the entry stays, without a date
         stamp = entry.get(f"{key}_parsed")
         if stamp is not None:
             year, month, day, hour, minute, second = stamp[:6]
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            try:
+                return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+            except (ValueError, OverflowError):
+                return None  # an impossible date: the entry stays, without one
     return None
 
 
@@ -158,7 +183,7 @@ def parse_json_feed(document: dict[str, Any], clock: Clock, source: str | None) 
     language = _language_code(document.get("language"))
     feed_authors = _json_authors(document)
     articles = [
-        _json_item(item, clock, source, language, feed_authors)
+        _guarded(partial(_json_item, item, clock, source, language, feed_authors), item, source)
         for item in items
         if isinstance(item, dict)
     ]
