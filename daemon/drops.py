@@ -76,13 +76,17 @@ class DropScanner:
         self.pipeline = pipeline
         self.zone = ZoneInfo(settings.timezone) if settings.timezone else None
         self._handled: dict[Path, tuple[int, float]] = {}
+        # The periodic scan and the notified one take turns: the same file read by both at
+        # once would be checked against the database before either had recorded it.
+        self._turn = asyncio.Lock()
 
     async def scan(self, *, settle: float | None = None) -> ScanResult:
         result = ScanResult()
         settle = self.settings.settle if settle is None else settle
-        candidates = await asyncio.to_thread(self._candidates, settle)
-        for candidate in candidates:
-            await self._process(candidate, result)
+        async with self._turn:
+            candidates = await asyncio.to_thread(self._candidates, settle)
+            for candidate in candidates:
+                await self._process(candidate, result)
         return result
 
     async def scan_files(self, paths: list[Path]) -> ScanResult:

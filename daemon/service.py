@@ -17,11 +17,12 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from daemon.drops import DropScanner
+from daemon.drops import DropScanner, ScanResult
 from daemon.errors import SettingsError
 from daemon.feeds.poll import FeedDispatcher
 from daemon.runtime import Runtime, settle_heap
 from daemon.settings import Settings, load_settings
+from daemon.watch import DropWatcher
 
 log = logging.getLogger("newswatch.daemon")
 DELIVER_JOB = "deliver"
@@ -41,6 +42,9 @@ class Daemon:
         self._runtime: Runtime | None = None
         self._dispatcher: FeedDispatcher | None = None
         self._scanners: dict[str, DropScanner] = {}
+        self._watchers: dict[str, DropWatcher] = {}
+        self._stopping_watchers: set[asyncio.Task[None]] = set()
+        self._deliver_again = False
         self._reloading = asyncio.Lock()
         self._stamp = settings_stamp(settings.path)
 
@@ -75,7 +79,9 @@ class Daemon:
     def _schedule(self, runtime: Runtime) -> None:
         now = datetime.now(UTC)
         self._schedule_sources(runtime, now)
-        self._add(DELIVER_JOB, runtime.worker.run_once, self.settings.daemon.delivery_interval, now)
+        self._add(
+            DELIVER_JOB, lambda: self._deliver(runtime), self.settings.daemon.delivery_interval, now
+        )
         self._add(RETENTION_JOB, runtime.prune, RETENTION_INTERVAL, now + timedelta(minutes=1))
         self._add(WATCH_JOB, self._watch, WATCH_INTERVAL, now + timedelta(seconds=WATCH_INTERVAL))
 
@@ -85,6 +91,7 @@ class Daemon:
         for name in set(self._scanners) - set(wanted):
             self._scheduler.remove_job(f"drop:{name}")
             del self._scanners[name]
+            self._unwatch(name)
         for name, drop in wanted.items():
             old = self._scanners.get(name)
             if old is not None and old.settings == drop:
@@ -93,11 +100,28 @@ class Daemon:
             self._add(
                 f"drop:{name}", self._scan_job(scanner), self.settings.daemon.scan_interval, now
             )
+            self._unwatch(name)
+            if drop.watch:
+                watcher = self._watchers[name] = DropWatcher(
+                    scanner, self._scanned, drop.watch_settle
+                )
+                watcher.start()
         if runtime.feed_ids and self._dispatcher is None:
             self._dispatcher = runtime.dispatcher(self.stopping)
             self._add(POLL_JOB, self._poll_job(self._dispatcher), self.settings.polling.tick, now)
         elif self._dispatcher is not None:
             self._dispatcher.feeds = {f.key: f for f in self.settings.feeds}
+
+    def _unwatch(self, name: str) -> None:
+        watcher = self._watchers.pop(name, None)
+        if watcher is not None:
+            task = asyncio.get_running_loop().create_task(watcher.stop())
+            self._stopping_watchers.add(task)  # held so the task is not collected mid-way
+            task.add_done_callback(self._stopping_watchers.discard)
+
+    def _scanned(self, result: ScanResult) -> None:
+        if result.alert_ids:
+            self.kick_delivery()
 
     async def _watch(self) -> None:
         stamp = settings_stamp(self.settings.path)
@@ -174,9 +198,7 @@ class Daemon:
 
     def _scan_job(self, scanner: DropScanner) -> Callable[[], Awaitable[None]]:
         async def scan() -> None:
-            result = await scanner.scan()
-            if result.alert_ids:
-                self.kick_delivery()
+            self._scanned(await scanner.scan())
 
         return scan
 
@@ -195,13 +217,28 @@ class Daemon:
         return poll
 
     def kick_delivery(self) -> None:
-        """Deliver new alerts now rather than at the next tick (unless delivery is running)."""
-        if DELIVER_JOB not in self._inflight and not self.stopping.is_set():
+        """Deliver new alerts now rather than at the next tick; a kick while a delivery
+        round runs makes another round follow it at once."""
+        if self.stopping.is_set():
+            return
+        if DELIVER_JOB in self._inflight:
+            self._deliver_again = True
+            return
+        self._scheduler.modify_job(DELIVER_JOB, next_run_time=datetime.now(UTC))
+
+    async def _deliver(self, runtime: Runtime) -> None:
+        self._deliver_again = False
+        await runtime.worker.run_once()
+        if self._deliver_again and not self.stopping.is_set():
+            self._deliver_again = False
             self._scheduler.modify_job(DELIVER_JOB, next_run_time=datetime.now(UTC))
 
     async def _shutdown(self, runtime: Runtime) -> None:
         if self._scheduler.running:
             self._scheduler.pause()
+        timeout = self.settings.daemon.shutdown_timeout
+        await asyncio.gather(*(w.stop(timeout) for w in self._watchers.values()))
+        self._watchers.clear()
         running = list(self._inflight.values())
         if running:
             _, pending = await asyncio.wait(running, timeout=self.settings.daemon.shutdown_timeout)

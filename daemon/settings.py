@@ -65,6 +65,8 @@ class DropSettings(_Strict):
     settle: Duration = 1.0
     max_file_size: Size = 5_000_000
     enabled: bool = True
+    watch: bool = True
+    watch_settle: Duration = 0.2
 
     _zone = field_validator("timezone")(_check_zone)
 
