@@ -31,6 +31,7 @@ RETENTION_INTERVAL = 3600.0
 POLL_JOB = "poll"
 WATCH_JOB = "settings-watch"
 WATCH_INTERVAL = 2.0
+MIN_WAKE = timedelta(seconds=0.1)
 
 
 class Daemon:
@@ -213,8 +214,22 @@ class Daemon:
             result = await dispatcher.tick()
             if result.alert_ids:
                 self.kick_delivery()
+            await self._wake_for(dispatcher)
 
         return poll
+
+    async def _wake_for(self, dispatcher: FeedDispatcher) -> None:
+        """Run the next round when the next feed falls due, if that is before the next tick:
+        a feed polled every 10 s would otherwise wait for a 5 s tick, 15 s in all."""
+        due = await dispatcher.next_due()
+        now = datetime.now(UTC)
+        if (
+            due is None
+            or self.stopping.is_set()
+            or due >= now + timedelta(seconds=self.settings.polling.tick)
+        ):
+            return
+        self._scheduler.modify_job(POLL_JOB, next_run_time=max(due, now + MIN_WAKE))
 
     def kick_delivery(self) -> None:
         """Deliver new alerts now rather than at the next tick; a kick while a delivery

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, cast
@@ -318,6 +318,19 @@ async def release(session: AsyncSession, owner: str) -> None:
 def release_on(db: Any, owner: str) -> None:
     """``release`` on a SQLite DBAPI connection."""
     db.execute(_RELEASE.sql, _RELEASE.params(owner=owner))
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next enabled feed falls due (None: no feed has a time yet, or there is none),
+    so the dispatcher can wake for it instead of at its next tick."""
+    value = await session.scalar(
+        select(func.min(Source.next_poll_at)).where(Source.kind == FEED, Source.enabled.is_(True))
+    )
+    if isinstance(value, str):  # SQLite hands an aggregate back as text
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None
 
 
 async def make_all_due(session: AsyncSession, now: datetime | None = None) -> None:

@@ -233,6 +233,10 @@ class FeedDispatcher:
         async with self.sessions.begin() as session:
             return await work(session)
 
+    async def next_due(self) -> datetime | None:
+        async with self.sessions() as session:
+            return await store.next_due(session)
+
     async def warm_up(self) -> None:
         await self.parser.warm_up()
 
