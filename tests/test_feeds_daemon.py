@@ -64,3 +64,43 @@ url = {toml_str(receiver.url)}
         code = await daemon.stop(signal.SIGTERM)
     assert code == 0, daemon.log()
     assert " feeds=1 " in daemon.log()
+
+
+async def test_a_feed_is_polled_when_it_falls_due_not_at_the_next_tick(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """Ticks a minute apart: only waking for the feed's own due time polls it every second."""
+    server.routes["/rss"] = document(feed_bytes("rss2.xml"), etag='"lake-1"')
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        f"""
+[daemon]
+database = {toml_str(f"sqlite+aiosqlite:///{tmp_path / 'newswatch.db'}")}
+
+[polling]
+tick = "60s"
+per_host_delay = "0s"
+parse_processes = 1
+
+[[feeds]]
+name = "Lakeside Courier"
+url = {toml_str(server.url("/rss"))}
+interval = "1s"
+
+[[rules]]
+name = "Ferries"
+keywords = ["ferry"]
+channels = ["log"]
+
+[channels.log]
+type = "file"
+path = "alerts.jsonl"
+""",
+        encoding="utf-8",
+    )
+    daemon = await DaemonProcess(settings).start()
+    try:
+        await polled(server, "/rss", 4)
+    finally:
+        code = await daemon.stop(signal.SIGTERM)
+    assert code == 0, daemon.log()

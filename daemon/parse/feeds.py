@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from functools import partial
 from typing import Any
 
 import feedparser
+import feedparser_rs
 
 from daemon.errors import ParseError
 from daemon.parse.dates import Clock, impossible, parse_when
@@ -41,11 +43,21 @@ def is_json_feed(value: Any) -> bool:
     return isinstance(value, dict) and str(value.get("version", "")).startswith(JSON_FEED_VERSION)
 
 
-def parse_xml_feed(data: bytes, clock: Clock, source: str | None) -> ParsedFeed:
-    """feedparser's HTML sanitiser is left off: every fragment is read into plain text by
+def parse_xml_feed(
+    data: bytes, clock: Clock, source: str | None, *, fast: bool = False
+) -> ParsedFeed:
+    """feedparser reads every document; with ``fast`` feedparser-rs reads those it reads
+    cleanly and feedparser the rest. The fast path stays off until it reads every feed of
+    ``bench/feed_equivalence.py`` as feedparser does: on the test feeds of feedparser and
+    feedvalidator it still unescapes no "&amp;" in titles, misses RSS 1.0 module dates and
+    gives entries their feed's author.
+
+    feedparser's HTML sanitiser is left off: every fragment is read into plain text by
     ``html_paragraphs``, which drops scripts, styles, frames and the like itself. The
     sanitiser cost a quarter of feedparser's time, and parsing is most of polling's CPU."""
-    parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=False)
+    parsed = _fast(data) if fast else None
+    if parsed is None:
+        parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=False)
     feed = parsed.get("feed", {})
     language = _language_code(feed.get("language"))
     articles = [
@@ -59,6 +71,32 @@ def parse_xml_feed(data: bytes, clock: Clock, source: str | None) -> ParsedFeed:
         ttl_minutes=_int(feed.get("ttl")),
         bozo_error=f"{type(bozo).__name__}: {bozo}" if bozo is not None else None,
     )
+
+
+_UTF8_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']utf-?8["']""", re.I)
+_ANY_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*encoding=", re.I)
+
+
+def _fast(data: bytes) -> Any | None:
+    """feedparser-rs's reading of a document it reads cleanly, or None for feedparser.
+
+    It is some fifteen times faster and agrees with feedparser on well-formed UTF-8 feeds;
+    an ill-formed document (it sets ``bozo``), one in another encoding, one it finds no
+    entries in, or one it cannot read at all goes to feedparser, whose recovery and encoding
+    detection are the reference."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    head = data[:200]
+    if _ANY_DECLARATION.match(head) and not _UTF8_DECLARATION.match(head):
+        return None
+    try:
+        data.decode("utf-8")
+        parsed = feedparser_rs.parse(data)
+    except Exception:  # any failure of the fast path is feedparser's to read
+        return None
+    if parsed.get("bozo") or not parsed.get("entries"):
+        return None
+    return parsed
 
 
 def _guarded(read: Callable[[], Article | None], entry: Any, source: str | None) -> Article | None:
