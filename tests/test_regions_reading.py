@@ -43,6 +43,9 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         ("Real Madrid agreed a fee for the winger.", None, "ES-MD"),
         ("The Washington Post published the leaked memo.", None, "US-DC"),
         ("Texas senators voted against the measure.", "US-TX", None),
+        ("Air Canada cancelled its morning flights.", None, "CA"),
+        ("A Chicago-style pizza shop opened downtown.", None, "US-IL"),
+        ("Texas Instruments reported higher chip sales.", None, "US-TX"),
         # A place-named surname after a given name is a person.
         ("A portrait of Hermann Hesse hangs in the library.", None, "DE-HE"),
         # Historic names still written in the news.

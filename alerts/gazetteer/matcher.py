@@ -168,6 +168,8 @@ class Context:
         nxt = hit.last + 1
         if after == " " and self.tokens[nxt].stem in TEAM_AFTER and self._upper(nxt):
             return True
+        if after == "-" and self.tokens[nxt].stem == "style":
+            return True  # "Chicago-style pizza", "Kyiv-style cutlets": a manner, not a place
         prev = hit.first - 1
         return before == " " and self.tokens[prev].stem in TEAM_BEFORE and self._upper(prev)
 

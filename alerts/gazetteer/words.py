@@ -87,12 +87,13 @@ NAMED_BEFORE = _stems(
     флагман апл підводний човен корабель есмінець"""
 )
 
-# Capitalised words right after a place that make it a team's or a newspaper's name:
-# "Chicago Bulls", "Miami Heat", "Manchester United", "Washington Post". Several are ordinary
-# words ("Texas senators"), so only a capitalised one counts.
+# Capitalised words right after a place that make it a team's, a newspaper's or a firm's
+# name: "Chicago Bulls", "Manchester United", "Washington Post", "Texas Instruments". Several
+# are ordinary words ("Texas senators"), so only a capitalised one counts.
 TEAM_AFTER = _stems(
     """post tribune globe herald gazette telegraph independent journal chronicle examiner
-    observer courier inquirer"""
+    observer courier inquirer airlines airways instruments philharmonic symphony orchestra
+    ballet motors petroleum pharmaceuticals"""
 ) | _stems(
     """giants jets knicks yankees mets dodgers lakers celtics bulls bears patriots cowboys
     packers steelers raiders broncos chiefs seahawks warriors rockets spurs heat magic nets
@@ -107,12 +108,12 @@ TEAM_AFTER = _stems(
     hotspur olympic"""
 )
 
-# Capitalised words right before a place that make it a club's name: "Real Madrid", "Inter
-# Milan", "AC Milan", "Borussia Dortmund", "Olympique Marseille".
+# Capitalised words right before a place that make it a club's or an airline's name: "Real
+# Madrid", "Inter Milan", "AC Milan", "Borussia Dortmund", "Air Canada".
 TEAM_BEFORE = _stems(
     """real inter ac as ss fc sc sv vfb vfl rb borussia eintracht hertha werder fortuna
     olympique sporting racing deportivo atletico atlético athletic union hapoel maccabi
-    partizan legia slavia sparta dinamo dynamo"""
+    partizan legia slavia sparta dinamo dynamo air"""
 )
 
 # A place after one of these and "de" ("Gare de Lyon", "Porte de Versailles", "Calle de
