@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from functools import lru_cache
 
 from daemon.dedup.urls import canonical_url
 
@@ -53,12 +53,19 @@ def body_words(text: str) -> list[str]:
     return [token for _, tokens in _article_paragraphs(text) for token in tokens]
 
 
-def _article_paragraphs(text: str) -> Iterator[tuple[str, list[str]]]:
-    """Each paragraph that carries the article, with its words; the outlet's wrapping left out."""
+@lru_cache(maxsize=8)
+def _article_paragraphs(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each paragraph that carries the article, with its words; the outlet's wrapping left out.
+
+    Kept for the last few texts: sketching one article reads its paragraphs for the
+    shingles, the content hash and the lead, and the hash is asked for again when it is
+    stored; normalising and splitting the words is most of that work."""
+    found = []
     for paragraph in _PARAGRAPH_SPLIT.split(text):
         tokens = words(paragraph)
         if tokens and not _is_boilerplate(paragraph, len(tokens)):
-            yield paragraph, tokens
+            found.append((paragraph, tuple(tokens)))
+    return tuple(found)
 
 
 # A sentence ends at ., ! or ? (and a closing quote or bracket) before a space.

@@ -188,6 +188,15 @@ def estimate_reading_time(paragraphs: Iterable[str]) -> int | None:
     return max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else None
 
 
+# Each stop word with the languages it belongs to: one pass over a text's words scores them
+# all, instead of one pass per language.
+_STOPWORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _lang, _stop in _LATIN_STOPWORDS.items():
+    for _word in _stop:
+        _STOPWORD_LANGUAGES[_word] = (*_STOPWORD_LANGUAGES.get(_word, ()), _lang)
+_LATIN_WORD = re.compile(r"[^\W\d_]+")
+
+
 def detect_language(text: str) -> str | None:
     """A cheap guess from script and stop words; good enough to route rules, not to publish."""
     sample = text[:4000].lower()
@@ -198,7 +207,9 @@ def detect_language(text: str) -> str | None:
         uk = len(_UK_LETTERS.findall(sample))
         ru = len(_RU_LETTERS.findall(sample))
         return "uk" if uk >= ru else "ru"
-    words = re.findall(r"[^\W\d_]+", sample)
-    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _LATIN_STOPWORDS.items()}
+    scores = dict.fromkeys(_LATIN_STOPWORDS, 0)
+    for word in _LATIN_WORD.findall(sample):
+        for lang in _STOPWORD_LANGUAGES.get(word, ()):
+            scores[lang] += 1
     lang, score = max(scores.items(), key=lambda kv: kv[1])
     return lang if score >= 3 else None
