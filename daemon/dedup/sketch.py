@@ -105,13 +105,16 @@ class Sketch:
 def shingles(title: str, text: str) -> set[bytes]:
     """Word runs of the title and of the body, apart: a run never spans the two."""
     found: set[bytes] = set()
-    for tokens in (title_words(title), body_words(text)):
+    for words in (title_words(title), body_words(text)):
+        tokens = [w.encode() for w in words]  # each word encoded once, not once per run
         if len(tokens) < SHINGLE_WORDS:
             if tokens:
-                found.add(" ".join(tokens).encode())
+                found.add(b" ".join(tokens))
             continue
-        for i in range(len(tokens) - SHINGLE_WORDS + 1):
-            found.add(" ".join(tokens[i : i + SHINGLE_WORDS]).encode())
+        found.update(
+            b" ".join(tokens[i : i + SHINGLE_WORDS])
+            for i in range(len(tokens) - SHINGLE_WORDS + 1)
+        )
     return found
 
 
