@@ -200,10 +200,12 @@ _LATIN_WORD = re.compile(r"[^\W\d_]+")
 def detect_language(text: str) -> str | None:
     """A cheap guess from script and stop words; good enough to route rules, not to publish."""
     sample = text[:4000].lower()
-    letters = len(_LETTER.findall(sample))
-    if not letters:
-        return None
-    if len(_CYRILLIC.findall(sample)) > letters / 3:
+    # Letters are only counted where Cyrillic appears: a text without any goes straight to
+    # the stop words, which give None for a text without letters as well.
+    if (
+        _CYRILLIC.search(sample)
+        and len(_CYRILLIC.findall(sample)) > len(_LETTER.findall(sample)) / 3
+    ):
         uk = len(_UK_LETTERS.findall(sample))
         ru = len(_RU_LETTERS.findall(sample))
         return "uk" if uk >= ru else "ru"
