@@ -31,7 +31,7 @@ from alerts.gazetteer.words import DENYLIST
 log = logging.getLogger("newswatch.regions")
 
 # Bump whenever building or matching changes what the cached automaton holds.
-CODE_VERSION = "14"
+CODE_VERSION = "15"
 DEFAULT_MIN_POPULATION = 1000
 # How much larger (in log10 of population) a place known by an alternate spelling must be to
 # stand beside a place whose main name it is: 1.0 is ten times the people (Engels, once
@@ -68,7 +68,8 @@ PlaceRow = tuple[str, str, Kind, str | None, tuple[str, ...]]
 class Index:
     """Places, their priors and the automaton, stored as plain tuples so pickle is fast.
 
-    Automaton values are ``(number of words, (packed Entry, ...))``.
+    Automaton values are ``(number of words, (packed Entry, ...))``, or one integer holding
+    both when the name has one place (see :func:`encode`).
     """
 
     def __init__(
@@ -85,15 +86,37 @@ class Index:
 
     def __setstate__(self, state: tuple[list[PlaceRow], list[float], set[int], Any]) -> None:
         rows, self.priors, self.city_states, self.automaton = state
-        self.places = [Place(*row) for row in rows]
+        chains: dict[tuple[str, ...], tuple[str, ...]] = {}  # a few thousand, shared by all
+        self.places = [
+            Place(pid, name, kind, code, chains.setdefault(chain, chain))
+            for pid, name, kind, code, chain in rows
+        ]
 
     def entries(self, k: str) -> tuple[int, tuple[Entry, ...]] | None:
         """The automaton's value for a lookup key, unpacked."""
         value = self.automaton.get(f" {k} ", None)
         if value is None:
             return None
-        n, packed = value
+        n, packed = decode(value)
         return n, tuple(Entry.unpack(v) for v in packed)
+
+
+_WORDS_BITS = 6
+
+
+def encode(n: int, packed: tuple[int, ...]) -> int | tuple[int, tuple[int, ...]]:
+    """An automaton value: most names stand for one place, and one integer costs a fifth of
+    a tuple holding a tuple (some 50 MB over the whole gazetteer)."""
+    if len(packed) == 1 and n < 1 << _WORDS_BITS:
+        return packed[0] << _WORDS_BITS | n
+    return n, packed
+
+
+def decode(value: int | tuple[int, tuple[int, ...]]) -> tuple[int, tuple[int, ...]]:
+    """The number of words of the name and its packed entries."""
+    if isinstance(value, int):
+        return value & ((1 << _WORDS_BITS) - 1), (value >> _WORDS_BITS,)
+    return value
 
 
 def _is_acronym(name: str) -> bool:
@@ -170,7 +193,7 @@ def build(min_population: int = DEFAULT_MIN_POPULATION) -> Index:
     automaton = ahocorasick.Automaton()
     for k, entries in table.items():
         merged = tuple(e.pack() for e in _merge(entries, priors, is_cyrillic(k)))
-        automaton.add_word(f" {k} ", (len(k.split()), merged))
+        automaton.add_word(f" {k} ", encode(len(k.split()), merged))
     automaton.make_automaton()
     log.info("gazetteer built: %d places, %d names", len(places), len(table))
     city_states = {i for i, r in enumerate(records) if r.city_state}

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import NamedTuple
 
-from alerts.gazetteer.index import Entry, Index
+from alerts.gazetteer.index import Entry, Index, decode
 from alerts.gazetteer.text import Token, is_cyrillic, is_latin
 from alerts.gazetteer.words import (
     ARTICLES,
@@ -62,7 +62,8 @@ def scan(index: Index, tokens: Sequence[Token]) -> list[Hit]:
         ends[pos] = i
         pos += 1
     hits = []
-    for end, (n, packed) in index.automaton.iter("".join(parts)):
+    for end, value in index.automaton.iter("".join(parts)):
+        n, packed = decode(value)
         last = ends.get(end)
         if last is not None:
             hits.append(Hit(last - n + 1, last, tuple(map(_unpack, packed))))
