@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pycountry
 
-from alerts.gazetteer.disambiguate import candidates, home_countries, rank_all, resolve_all
-from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Index, load_or_build
+from alerts.gazetteer.disambiguate import candidates, home_countries, rank_all
+from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Entry, Index, load_or_build
 from alerts.gazetteer.matcher import Context, Hit, scan, select
 from alerts.gazetteer.model import Explained, Mention, Place, UnknownRegion
 from alerts.gazetteer.text import Token, alias_stems, ending, is_cyrillic, key, tokenize
@@ -81,33 +81,26 @@ class Gazetteer:
         context = Context(self._index, text, tokens, hits)
         surviving = [(hit, kept) for hit in hits if (kept := context.keep(hit))]
         chosen = select(surviving)
-        options = [
-            candidates(self._index, entries, self._ending(text, tokens, hit))
-            for hit, entries in chosen
-        ]
-        places = resolve_all(self._index, options, self._homes(text, tokens, chosen))
         mentions = []
-        for (hit, _), place in zip(chosen, places, strict=True):
+        for (hit, _), ranked in zip(chosen, self._rank(text, tokens, chosen), strict=True):
             start, end = tokens[hit.first].start, tokens[hit.last].end
-            mentions.append(Mention(text[start:end], start, end, self._index.places[place]))
+            place = self._index.places[ranked[0][0]]
+            mentions.append(Mention(text[start:end], start, end, place))
         return mentions
 
-    @staticmethod
-    def _ending(text: str, tokens: Sequence[Token], hit: Hit) -> str:
-        last = tokens[hit.last]
-        return ending(text[last.start : last.end])
-
-    @staticmethod
-    def _homes(
-        text: str, tokens: Sequence[Token], chosen: Sequence[tuple[Hit, object]]
-    ) -> list[frozenset[str]]:
+    def _rank(
+        self, text: str, tokens: Sequence[Token], chosen: Sequence[tuple[Hit, tuple[Entry, ...]]]
+    ) -> list[list[tuple[int, float, float]]]:
+        """Each chosen hit's places, best first: its word's case ending picks the candidates,
+        and a Cyrillic name leans to the home countries of the text's language."""
         home = home_countries(text)
-        return [
-            home
-            if is_cyrillic(text[tokens[hit.first].start : tokens[hit.last].end])
-            else frozenset()
-            for hit, _ in chosen
-        ]
+        options, homes = [], []
+        for hit, entries in chosen:
+            last = tokens[hit.last]
+            options.append(candidates(self._index, entries, ending(text[last.start : last.end])))
+            span = text[tokens[hit.first].start : last.end]
+            homes.append(home if is_cyrillic(span) else frozenset())
+        return rank_all(self._index, options, homes)
 
     def explain(self, text: str) -> list[Explained]:
         """Every name the automaton saw, in order: the place chosen with the others it could
@@ -118,11 +111,7 @@ class Gazetteer:
         judged = [(hit, *context.judge(hit)) for hit in hits]
         chosen = select([(hit, kept) for hit, kept, _ in judged if kept])
         taken = {(hit.first, hit.last) for hit, _ in chosen}
-        options = [
-            candidates(self._index, entries, self._ending(text, tokens, hit))
-            for hit, entries in chosen
-        ]
-        ranks = rank_all(self._index, options, self._homes(text, tokens, chosen))
+        ranks = self._rank(text, tokens, chosen)
         ranking = {(h.first, h.last): r for (h, _), r in zip(chosen, ranks, strict=True)}
         places = self._index.places
         out = []

@@ -30,6 +30,10 @@ import aiohttp
 import feedparser
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from poll import _free_port as free_port  # noqa: E402  (the same server, the same ports)
+
 HOSTS = 16
 
 
@@ -144,7 +148,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "poll.py"), "--serve", str(port),
          "--hosts", str(HOSTS), "--items", str(args.items)],
@@ -168,14 +172,6 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

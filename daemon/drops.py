@@ -117,11 +117,29 @@ class DropScanner:
     def _walk(self) -> Iterator[Path]:
         for folder, dirs, files in os.walk(self.root):
             here = Path(folder)
-            dirs[:] = [d for d in dirs if not d.startswith(".") and here / d != self.quarantine]
+            dirs[:] = [d for d in dirs if self._wanted_folder(here / d)]
             dirs.sort()
             for name in files:
                 if not is_temporary(name):
                     yield here / name
+
+    def _wanted_folder(self, folder: Path) -> bool:
+        return not folder.name.startswith(".") and folder != self.quarantine
+
+    def reads(self, path: Path) -> bool:
+        """Whether a file at ``path`` is one a scan would read (notifications ask this)."""
+        if is_temporary(path.name):
+            return False
+        try:  # notifications name files by absolute path; the root may be relative
+            inner = path.parent.absolute().relative_to(self.root.absolute())
+        except ValueError:
+            return False
+        folder = self.root
+        for part in inner.parts:
+            folder = folder / part
+            if not self._wanted_folder(folder):
+                return False
+        return True
 
     async def _process(self, candidate: Candidate, result: ScanResult) -> None:
         path = candidate.path

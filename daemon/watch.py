@@ -16,7 +16,7 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from daemon.drops import DropScanner, ScanResult, is_temporary
+from daemon.drops import DropScanner, ScanResult
 
 log = logging.getLogger("newswatch.drops")
 
@@ -70,13 +70,7 @@ class DropWatcher:
             log.warning("drop folder notifications stopped source=%s: %s", name, exc)
 
     def _wanted(self, change: Change, path: str) -> bool:
-        if change == Change.deleted:
-            return False
-        here = Path(path)
-        quarantine = self.scanner.quarantine
-        if quarantine is not None and (here == quarantine or quarantine in here.parents):
-            return False
-        return not is_temporary(here.name)
+        return change != Change.deleted and self.scanner.reads(Path(path))
 
     async def _take(self) -> None:
         """Wait until the files have been still for ``settle``, then read what is ready; a

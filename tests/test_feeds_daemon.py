@@ -18,25 +18,23 @@ async def polled(server: FeedServer, path: str, times: int) -> None:
         await asyncio.sleep(0.1)
 
 
-async def test_daemon_polls_a_feed_and_alerts_once(
-    tmp_path: Path, database_url: str, receiver: Receiver, server: FeedServer
-) -> None:
-    server.routes["/rss"] = document(feed_bytes("rss2.xml"), etag='"lake-1"')
+def lakeside(tmp_path: Path, database: str, feed_url: str, *, tick: str, channel: str) -> Path:
+    """Settings for one local feed polled every second and a ferry rule sending to ``desk``."""
     settings = tmp_path / "settings.toml"
     settings.write_text(
         f"""
 [daemon]
-database = {toml_str(database_url)}
+database = {toml_str(database)}
 delivery_interval = "0.5s"
 
 [polling]
-tick = "0.3s"
+tick = {toml_str(tick)}
 per_host_delay = "0s"
 parse_processes = 1
 
 [[feeds]]
 name = "Lakeside Courier"
-url = {toml_str(server.url("/rss"))}
+url = {toml_str(feed_url)}
 interval = "1s"
 
 [[rules]]
@@ -45,10 +43,23 @@ keywords = ["ferry"]
 channels = ["desk"]
 
 [channels.desk]
-type = "webhook"
-url = {toml_str(receiver.url)}
+{channel}
 """,
         encoding="utf-8",
+    )
+    return settings
+
+
+async def test_daemon_polls_a_feed_and_alerts_once(
+    tmp_path: Path, database_url: str, receiver: Receiver, server: FeedServer
+) -> None:
+    server.routes["/rss"] = document(feed_bytes("rss2.xml"), etag='"lake-1"')
+    settings = lakeside(
+        tmp_path,
+        database_url,
+        server.url("/rss"),
+        tick="0.3s",
+        channel=f'type = "webhook"\nurl = {toml_str(receiver.url)}',
     )
     daemon = await DaemonProcess(settings).start()
     try:
@@ -71,32 +82,13 @@ async def test_a_feed_is_polled_when_it_falls_due_not_at_the_next_tick(
 ) -> None:
     """Ticks a minute apart: only waking for the feed's own due time polls it every second."""
     server.routes["/rss"] = document(feed_bytes("rss2.xml"), etag='"lake-1"')
-    settings = tmp_path / "settings.toml"
-    settings.write_text(
-        f"""
-[daemon]
-database = {toml_str(f"sqlite+aiosqlite:///{tmp_path / 'newswatch.db'}")}
-
-[polling]
-tick = "60s"
-per_host_delay = "0s"
-parse_processes = 1
-
-[[feeds]]
-name = "Lakeside Courier"
-url = {toml_str(server.url("/rss"))}
-interval = "1s"
-
-[[rules]]
-name = "Ferries"
-keywords = ["ferry"]
-channels = ["log"]
-
-[channels.log]
-type = "file"
-path = "alerts.jsonl"
-""",
-        encoding="utf-8",
+    database = f"sqlite+aiosqlite:///{tmp_path / 'newswatch.db'}"
+    settings = lakeside(
+        tmp_path,
+        database,
+        server.url("/rss"),
+        tick="60s",
+        channel='type = "file"\npath = "alerts.jsonl"',
     )
     daemon = await DaemonProcess(settings).start()
     try:

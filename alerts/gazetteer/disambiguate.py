@@ -55,13 +55,6 @@ def home_countries(text: str) -> frozenset[str]:
     return frozenset({"RU", "UA", "BY", "KZ"})
 
 
-def resolve_all(
-    index: Index, options: Sequence[list[int]], homes: Sequence[frozenset[str]] | None = None
-) -> list[int]:
-    """One place per hit: the given ones when alone, otherwise the best scored."""
-    return [ranked[0][0] for ranked in rank_all(index, options, homes)]
-
-
 def rank_all(
     index: Index, options: Sequence[list[int]], homes: Sequence[frozenset[str]] | None = None
 ) -> list[list[tuple[int, float, float]]]:

@@ -82,9 +82,10 @@ class Context:
         self.index = index
         self.text = text
         self.tokens = tokens
-        self._starts = {h.first for h in hits}
-        self._ends = {h.last for h in hits}
         self._spans = {(h.first, h.last) for h in hits}
+        self._longest_from: dict[int, int] = {}  # first token -> last token of its longest hit
+        for h in hits:
+            self._longest_from[h.first] = max(h.last, self._longest_from.get(h.first, h.last))
         self._quoted = [
             m.span(1) for m in _SHORT_QUOTE.finditer(text) if len(m.group(1).split()) <= 3
         ]
@@ -210,8 +211,8 @@ class Context:
         if not is_latin(self.word(hit.first)):
             return False
         after = self.gap(hit.last)
-        if after == "-" and hit.last + 1 in self._starts:
-            partner = max(last for f, last in self._spans if f == hit.last + 1)
+        partner = self._longest_from.get(hit.last + 1)
+        if after == "-" and partner is not None:
             return (hit.first, partner) not in self._spans and self._upper(hit.last + 1)
         return False
 
