@@ -34,9 +34,7 @@ def files() -> list[Path]:
 
 
 def reading(article: Article) -> dict[str, object]:
-    return {f: getattr(article, f) for f in FIELDS} | {
-        "images": [i.url for i in article.images]
-    }
+    return {f: getattr(article, f) for f in FIELDS} | {"images": [i.url for i in article.images]}
 
 
 def differences(data: bytes) -> tuple[bool, list[str]]:

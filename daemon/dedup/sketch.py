@@ -112,8 +112,7 @@ def shingles(title: str, text: str) -> set[bytes]:
                 found.add(b" ".join(tokens))
             continue
         found.update(
-            b" ".join(tokens[i : i + SHINGLE_WORDS])
-            for i in range(len(tokens) - SHINGLE_WORDS + 1)
+            b" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)
         )
     return found
 
