@@ -20,7 +20,7 @@ from functools import cache
 from typing import NamedTuple
 
 from alerts.gazetteer.index import Entry, Index, decode
-from alerts.gazetteer.text import Token, is_cyrillic, is_latin
+from alerts.gazetteer.text import FORM_ADJECTIVE, Token, is_cyrillic, is_latin
 from alerts.gazetteer.words import (
     ARTICLES,
     CONTINUATIONS,
@@ -40,6 +40,10 @@ _SENTENCE_END = ".!?;:\n"
 # A short name in guillemets or low-high quotes: a team, firm, station or ship more often than
 # the place it is named after. A longer quotation is speech, and its places count.
 _SHORT_QUOTE = re.compile(r"[«„]([^»“”«„.!?\n]{1,40})[»“”]")
+_LOWER_ADJECTIVE = re.compile(
+    r"(?:ськ|зьк|цьк|ск|зк|цк)(?:ий|ій|ый|ой|ого|ому|им|ім|ом|ая|а|ої|ій|у|ую|е|ое|ее|ие|і|их|іх"
+    r"|ими|ых|ым|ыми|ої|ою|ій)$"
+)
 _ADJECTIVE = re.compile(r"(?:ий|ый|ій|ой|ая|яя|ое|ее|ые|ие|ого|ої|ому|ую|юю)$")
 
 
@@ -106,15 +110,18 @@ class Context:
 
     def judge(self, hit: Hit) -> tuple[tuple[Entry, ...], str]:
         """The surviving entries, and when none survives, the check that ruled the hit out."""
+        entries = tuple(hit.entries)
         if not self._capitalised(hit):
-            return (), "not capitalised"
+            entries = self._lowercase_adjective(hit)
+            if not entries:
+                return (), "not capitalised"
         if self._named_thing(hit):
             return (), "names a thing after the place (ship, team, unit, street, quoted name)"
         if self._person(hit):
             return (), "part of a person's name"
         if self._compound(hit):
             return (), "first of a hyphenated pair of names (Paris-Beauvais airport)"
-        entries = tuple(e for e in hit.entries if not e.acronym or self._all_caps(hit))
+        entries = tuple(e for e in entries if not e.acronym or self._all_caps(hit))
         if not entries:
             return (), "an acronym not written in capitals"
         if self._after_article(hit):
@@ -128,6 +135,21 @@ class Context:
         if not (is_latin(first) or is_cyrillic(first)):
             return True
         return first[0].isupper() or first[0].isdigit()
+
+    def _lowercase_adjective(self, hit: Hit) -> tuple[Entry, ...]:
+        """ "харківського метро", "одеський порт": Russian and Ukrainian write a region's
+        adjective in lower case, and it still says where. Only a subdivision's own adjective
+        counts (a town's would be too loose), and never in "по-київськи" (a manner)."""
+        word = self.word(hit.first)
+        if hit.first != hit.last or not is_cyrillic(word) or not _LOWER_ADJECTIVE.search(word):
+            return ()
+        if self.gap(hit.first - 1) == "-" and self.tokens[hit.first - 1].stem == "по":
+            return ()
+        return tuple(
+            e
+            for e in hit.entries
+            if e.form == FORM_ADJECTIVE and self.index.places[e.place].kind == "subdivision"
+        )
 
     def _all_caps(self, hit: Hit) -> bool:
         span = self.text[self.tokens[hit.first].start : self.tokens[hit.last].end]

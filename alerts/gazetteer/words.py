@@ -71,7 +71,8 @@ NAMED_AFTER = _stems(
     squadron corps river lake street avenue boulevard road highway hotel fc club team
     subdivision sub duck mustard times sprouts pudding cheesecake cheesesteak wings ham
     sausage steak roll fried chowder fc
-    торт котлета котлеты котлети салат
+    торт котлета котлеты котлети салат колбаса ковбаса пряник пряники галушки галушок
+    вареники пельмени сало сырок сирок халва зефир
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман бригада батальон полк дивизия флот улица проспект вокзал шоссе площадь
     підводний човен корабель есмінець батальйон дивізія вулиця шосе площа"""
