@@ -1,4 +1,5 @@
-"""What parser workers hand back: entries sketched only when the feed did not list them before."""
+"""What parser workers hand back: entries read and sketched only when the feed did not list
+them before."""
 
 from __future__ import annotations
 
@@ -19,11 +20,40 @@ def test_first_poll_sketches_every_entry() -> None:
     assert len(first.seen) == 8 * len(first.items)
 
 
-def test_entries_listed_last_time_are_handed_back_unsketched() -> None:
+def test_entries_listed_last_time_are_not_read_again_but_stay_known() -> None:
     first = parse_feed_job(RSS, "local", None)
     again = parse_feed_job(RSS, "local", None, first.seen)
-    assert not any(isinstance(item, Prepared) for item in again.items)
+    assert again.items == []
+    assert [guid for guid, _ in again.feed.known] == [a.guid for a in first.feed.articles]
+    assert [when for _, when in again.feed.known] == [a.published for a in first.feed.articles]
     assert again.seen == first.seen
+    third = parse_feed_job(RSS, "local", None, again.seen)
+    assert third.items == [] and third.seen == first.seen
+
+
+NO_GUIDS = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>Bridge closed for repairs</title><guid>urn:town:bridge</guid>
+<description>Traffic goes round by the ring road.</description></item>
+<item><title>Library opens on Sundays</title>
+<description>From next month, from ten until four.</description></item>
+</channel></rss>"""
+
+
+def test_an_entry_without_guid_or_link_is_read_again_but_not_sketched() -> None:
+    first = parse_feed_job(NO_GUIDS, "local", None)
+    assert [a.title for a in first.feed.articles] == [
+        "Bridge closed for repairs",
+        "Library opens on Sundays",
+    ]
+    again = parse_feed_job(NO_GUIDS, "local", None, first.seen)
+    assert [guid for guid, _ in again.feed.known] == ["urn:town:bridge"]
+    assert again.items == [first.feed.articles[1]]
+    assert not isinstance(again.items[0], Prepared)
+    assert set(split(again.seen)) == set(split(first.seen))
+
+
+def split(seen: bytes) -> list[bytes]:
+    return [seen[i : i + 8] for i in range(0, len(seen), 8)]
 
 
 def test_only_the_entry_missing_from_the_hint_is_sketched_and_exactly_as_in_process() -> None:

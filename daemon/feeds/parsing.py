@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
+from daemon import dedup
 from daemon.errors import ParseError
 from daemon.ingest import Entry, item_key, prepare
 from daemon.parse import ParsedFeed, parse_bytes, parse_feed
@@ -50,17 +51,25 @@ def parse_feed_job(
 ) -> PreparedFeed:
     """Parse, and sketch the entries that are new while in the worker: the event loop's
     process then only stores and matches. A feed that changed usually lists one or two new
-    entries among dozens it listed before; those (``seen``, from its last poll) are not
-    sketched, since storage will skip them anyway, and a sketch costs half a parse."""
-    feed = parse_feed(data, source=source, timezone=zone)
+    entries among dozens it listed before; those (``seen``, from its last stored poll) are
+    not read past their GUID and date when they have a GUID, and not sketched when they have
+    none, since storage would skip them anyway."""
     before = {seen[i : i + 8] for i in range(0, len(seen), 8)}
+    feed = parse_feed(
+        data, source=source, timezone=zone, known=lambda guid: guid_digest(guid) in before
+    )
     items: list[Entry] = []
-    digests = []
+    digests = [guid_digest(guid) for guid, _ in feed.known]
     for article in feed.articles:
         digest = key_digest(item_key(article))
         digests.append(digest)
         items.append(article if digest in before else prepare(article))
     return PreparedFeed(feed, items, b"".join(digests))
+
+
+def guid_digest(guid: str) -> bytes:
+    """The digest of the item key of an entry with this GUID (what ``item_key`` gives it)."""
+    return key_digest(dedup.item_key(guid, None, "", ""))
 
 
 def parse_page_job(data: bytes, url: str, source: str, zone: ZoneInfo | None) -> Article | None:

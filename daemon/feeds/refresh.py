@@ -171,7 +171,7 @@ class Refresher:
             log.exception("parser failed source=%s url=%s", job.state.name, response.url)
             return self.failed(job, "unreadable", f"parser error: {exc!r}")
         parsed = prepared.feed
-        if not parsed.articles and parsed.bozo_error:
+        if not parsed.articles and not parsed.known and parsed.bozo_error:
             return self.failed(job, "unreadable", f"not a readable feed: {parsed.bozo_error}")
         return await self._store(job, response, prepared, digest)
 
@@ -187,7 +187,10 @@ class Refresher:
             etag=response.etag,
             last_modified=response.last_modified,
             body_hash=digest,
-            gap=publishing_gap(article_of(item).published for item in items),
+            gap=publishing_gap(
+                [article_of(item).published for item in items]
+                + [published for _, published in parsed.known]
+            ),
             hints=(ttl, parse_max_age(response.headers)),
             warning=parsed.bozo_error,
             moved_to=response.moved_to,
@@ -199,7 +202,7 @@ class Refresher:
             level,
             "polled source=%s status=200 entries=%d new=%d alerts=%d",
             job.state.name,
-            len(parsed.articles),
+            len(parsed.articles) + len(parsed.known),
             outcome.new,
             len(outcome.alert_ids),
         )

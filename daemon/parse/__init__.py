@@ -9,6 +9,7 @@ reason shown to users.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -83,14 +84,19 @@ def explain_bytes(
 
 
 def parse_feed(
-    data: bytes, *, source: str | None = None, timezone: ZoneInfo | None = None
+    data: bytes,
+    *,
+    source: str | None = None,
+    timezone: ZoneInfo | None = None,
+    known: Callable[[str], bool] | None = None,
 ) -> ParsedFeed:
-    """A polled feed document: RSS, Atom, RDF, or JSON Feed 1.0/1.1 (told apart by content)."""
+    """A polled feed document: RSS, Atom, RDF, or JSON Feed 1.0/1.1 (told apart by content).
+    ``known``: see :func:`daemon.parse.feeds.parse_xml_feed`."""
     clock = Clock(timezone or UTC)
     document = load_json_feed(data) if data.lstrip()[:1] in (b"{", b"\xef") else None
     if document is not None:
         return parse_json_feed(document, clock, source)
-    return _parse_xml_feed(data, clock, source)
+    return _parse_xml_feed(data, clock, source, known=known)
 
 
 def _feed_articles(feed: ParsedFeed) -> list[Article]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import feedparser
 import feedparser_rs
@@ -27,6 +27,7 @@ from storage.types import Article, Image
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -37,6 +38,9 @@ class ParsedFeed:
     title: str = ""
     ttl_minutes: int | None = None
     bozo_error: str | None = None
+    # Entries the caller knew already (see ``known`` in parse_xml_feed): their GUIDs and
+    # dates, kept so the next poll still knows them and the publishing gap still counts them.
+    known: list[tuple[str, datetime | None]] = field(default_factory=list)
 
 
 def is_json_feed(value: Any) -> bool:
@@ -44,7 +48,12 @@ def is_json_feed(value: Any) -> bool:
 
 
 def parse_xml_feed(
-    data: bytes, clock: Clock, source: str | None, *, fast: bool = False
+    data: bytes,
+    clock: Clock,
+    source: str | None,
+    *,
+    fast: bool = False,
+    known: Callable[[str], bool] | None = None,
 ) -> ParsedFeed:
     """feedparser reads every document; with ``fast`` feedparser-rs reads those it reads
     cleanly and feedparser the rest. The fast path stays off until it reads every feed of
@@ -52,6 +61,10 @@ def parse_xml_feed(
     test feeds of feedparser and feedvalidator it was checked on read the same, but a few of
     those kept aside for checking still do not (an entity in a CDATA title, a second title,
     media descriptions, MathML).
+
+    ``known`` says which GUIDs the caller has stored already: those entries are not read
+    beyond their date, since most polls of a changed feed find one new entry among dozens,
+    and reading an entry's HTML costs more than parsing it.
 
     feedparser's HTML sanitiser is left off: every fragment is read into plain text by
     ``html_paragraphs``, which drops scripts, styles, frames and the like itself. The
@@ -61,16 +74,20 @@ def parse_xml_feed(
         parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=False)
     feed = parsed.get("feed", {})
     language = _language_code(feed.get("language"))
-    articles = [
-        _guarded(partial(_entry, e, clock, source, language), e, source)
-        for e in parsed.get("entries", [])
-    ]
+    articles, seen = [], []
+    for e in parsed.get("entries", []):
+        guid = e.get("id") or e.get("link") or ""
+        if known is not None and guid.strip() and known(guid):
+            seen.append((guid, _guarded(partial(_entry_date, e, clock), e, source)))
+        else:
+            articles.append(_guarded(partial(_entry, e, clock, source, language), e, source))
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
     return ParsedFeed(
         articles=[a for a in articles if a is not None],
         title=clean_line(str(feed.get("title") or "")),
         ttl_minutes=_int(feed.get("ttl")),
         bozo_error=f"{type(bozo).__name__}: {bozo}" if bozo is not None else None,
+        known=seen,
     )
 
 
@@ -121,7 +138,7 @@ def _fast(data: bytes) -> Any | None:
     return parsed
 
 
-def _guarded(read: Callable[[], Article | None], entry: Any, source: str | None) -> Article | None:
+def _guarded(read: Callable[[], T | None], entry: Any, source: str | None) -> T | None:
     """One entry that our field readers cannot take is skipped with a warning naming it;
     the feed's other entries still go in."""
     try:
