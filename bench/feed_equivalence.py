@@ -4,7 +4,9 @@ Every file of ``.corpora/feeds`` (``bench/feeds_corpus.py``) and ``../shared/tes
 is read twice: by the routed path the daemon uses (feedparser-rs where it reads cleanly,
 feedparser for the rest) and by feedparser alone, the reference. It prints how many files the
 fast path took, every field of our articles where the two readings differ (split dev and
-held-out by a hash of the file name), and both paths' speed on the files the fast path took.
+held-out by a hash of the file name; feedjira's saved real-world feeds apart as "fresh", a
+held-out set that arrived after the routing rules were written), and both paths' speed on
+the files the fast path took.
 
     .venv/bin/python bench/feed_equivalence.py [--show 20]
 """
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.corpora import split_of  # noqa: E402
+from bench.feeds_corpus import FRESH  # noqa: E402
 from daemon.parse.dates import Clock  # noqa: E402
 from daemon.parse.feeds import _fast, parse_xml_feed  # noqa: E402
 from storage.types import Article  # noqa: E402
@@ -56,29 +59,34 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=20, help="list this many differing files")
     args = parser.parse_args()
     paths = files()
-    fast_taken = {"dev": 0, "heldout": 0}
+    splits = ("dev", "heldout", "fresh")
+    fast_taken = dict.fromkeys(splits, 0)
     total = Counter[str]()
-    fields = {"dev": Counter[str](), "heldout": Counter[str]()}
-    differing: list[tuple[str, list[str]]] = []
+    fields = {split: Counter[str]() for split in splits}
+    differing: list[tuple[str, str, list[str]]] = []
     for path in paths:
-        split = split_of(path.name)
+        split = "fresh" if path.is_relative_to(FRESH) else split_of(path.name)
         total[split] += 1
         took, diff = differences(path.read_bytes())
         fast_taken[split] += took
         if diff:
             fields[split].update(diff)
-            differing.append((str(path.relative_to(ROOT.parent)), diff))
-    print(f"{len(paths)} feed files: dev {total['dev']}, held-out {total['heldout']}")
-    for split in ("dev", "heldout"):
+            differing.append((split, str(path.relative_to(ROOT.parent)), diff))
+    print(
+        f"{len(paths)} feed files: dev {total['dev']}, held-out {total['heldout']}, "
+        f"fresh {total['fresh']}"
+    )
+    for split in splits:
         n = total[split] or 1
         print(
             f"  {split:8} fast path took {fast_taken[split]} ({100 * fast_taken[split] / n:.0f}%),"
-            f" files differing {sum(1 for p, _ in differing if split_of(Path(p).name) == split)}"
+            f" files differing {sum(1 for s, _, _ in differing if s == split)}"
         )
         for field, count in fields[split].most_common():
             print(f"      {field:10} {count}")
-    for path, diff in differing[: args.show]:
-        print(f"  differs: {path}: {', '.join(diff)}")
+    for split, path, diff in differing[: args.show]:
+        if split == "dev":  # only dev files are shown: the others are for reporting
+            print(f"  differs: {path}: {', '.join(diff)}")
     speed(paths)
 
 

@@ -1,9 +1,12 @@
-"""Build ``.corpora/feeds/``: the test feeds of feedparser and feedvalidator, byte for byte.
+"""Build ``.corpora/feeds/``: the test feeds of feedparser, feedvalidator and feedjira, byte
+for byte.
 
-Both projects keep hundreds of small feeds that exercise every corner of RSS, Atom and RDF
-(encodings, namespaces, dates, ill-formed documents). They are third-party files, so they are
-copied from the snapshots the search tool fetches into a git-ignored folder, never into the
-repository. The equivalence check (``tests/test_feed_equivalence.py`` and
+The first two keep hundreds of small feeds that exercise every corner of RSS, Atom and RDF
+(encodings, namespaces, dates, ill-formed documents); feedjira keeps some two hundred feeds
+saved from real blogs and sites, which no routing rule of the fast path was written against
+(``bench/feed_equivalence.py`` reports them apart, as "fresh"). They are third-party files,
+so they are copied from the snapshots the search tool fetches into a git-ignored folder,
+never into the repository. The equivalence check (``tests/test_feed_equivalence.py`` and
 ``bench/feed_equivalence.py``) reads them with both parser paths.
 
     .venv/bin/python bench/feeds_corpus.py [--mirrors /work/.mirror]
@@ -20,7 +23,9 @@ FEEDS = ROOT / ".corpora" / "feeds"
 SOURCES = {
     "kurtmckee+feedparser": ("tests/",),
     "rubys+feedvalidator": ("testcases/",),
+    "feedjira+feedjira": ("spec/sample_feeds/",),
 }
+FRESH = FEEDS / "feedjira+feedjira"
 SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")
 
 
