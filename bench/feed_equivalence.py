@@ -36,6 +36,11 @@ def files() -> list[Path]:
     return sorted(p for root in CORPORA if root.is_dir() for p in root.rglob("*") if p.is_file())
 
 
+def split(path: Path) -> str:
+    """``dev``, ``heldout`` (by a hash of the file name) or ``fresh`` (feedjira's feeds)."""
+    return "fresh" if path.is_relative_to(FRESH) else split_of(path.name)
+
+
 def reading(article: Article) -> dict[str, object]:
     return {f: getattr(article, f) for f in FIELDS} | {"images": [i.url for i in article.images]}
 
@@ -65,28 +70,28 @@ def main() -> None:
     fields = {split: Counter[str]() for split in splits}
     differing: list[tuple[str, str, list[str]]] = []
     for path in paths:
-        split = "fresh" if path.is_relative_to(FRESH) else split_of(path.name)
-        total[split] += 1
+        part = split(path)
+        total[part] += 1
         took, diff = differences(path.read_bytes())
-        fast_taken[split] += took
+        fast_taken[part] += took
         if diff:
-            fields[split].update(diff)
-            differing.append((split, str(path.relative_to(ROOT.parent)), diff))
+            fields[part].update(diff)
+            differing.append((part, str(path.relative_to(ROOT.parent)), diff))
     print(
         f"{len(paths)} feed files: dev {total['dev']}, held-out {total['heldout']}, "
         f"fresh {total['fresh']}"
     )
-    for split in splits:
-        n = total[split] or 1
+    for part in splits:
+        n = total[part] or 1
         print(
-            f"  {split:8} fast path took {fast_taken[split]} ({100 * fast_taken[split] / n:.0f}%),"
-            f" files differing {sum(1 for s, _, _ in differing if s == split)}"
+            f"  {part:8} fast path took {fast_taken[part]} ({100 * fast_taken[part] / n:.0f}%),"
+            f" files differing {sum(1 for s, _, _ in differing if s == part)}"
         )
-        for field, count in fields[split].most_common():
+        for field, count in fields[part].most_common():
             print(f"      {field:10} {count}")
-    for split, path, diff in differing[: args.show]:
-        if split == "dev":  # only dev files are shown: the others are for reporting
-            print(f"  differs: {path}: {', '.join(diff)}")
+    # Only dev files are named: the others are there to report, not to tune on.
+    for _, path, diff in [d for d in differing if d[0] == "dev"][: args.show]:
+        print(f"  differs: {path}: {', '.join(diff)}")
     speed(paths)
 
 

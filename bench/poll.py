@@ -45,8 +45,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from daemon.dedup import item_key as dedup_item_key  # noqa: E402
-from daemon.feeds.parsing import ParsePool, key_digest, worker_count  # noqa: E402
+from daemon.feeds.parsing import ParsePool, guid_digest, worker_count  # noqa: E402
 from daemon.feeds.refresh import PARSE_AHEAD  # noqa: E402
 from daemon.runtime import Runtime, settle_heap  # noqa: E402
 from daemon.settings import load_settings  # noqa: E402
@@ -264,7 +263,7 @@ def listed_before(index: int, version: int, items: int) -> bytes:
     """Digests of the entries feed ``index`` listed in ``version - 1`` (what the poller
     remembers from its last poll)."""
     guids = (f"b-{index}-{n}" for n in listed(version - 1, items))
-    return b"".join(key_digest(dedup_item_key(guid, None, "", "")) for guid in guids)
+    return b"".join(guid_digest(guid) for guid in guids)
 
 
 async def fetch_bodies(urls: list[str]) -> list[bytes]:

@@ -40,9 +40,10 @@ _SENTENCE_END = ".!?;:\n"
 # A short name in guillemets or low-high quotes: a team, firm, station or ship more often than
 # the place it is named after. A longer quotation is speech, and its places count.
 _SHORT_QUOTE = re.compile(r"[«„]([^»“”«„.!?\n]{1,40})[»“”]")
+# A Russian or Ukrainian adjective of a place: -ськ-/-ск- and a case ending.
 _LOWER_ADJECTIVE = re.compile(
-    r"(?:ськ|зьк|цьк|ск|зк|цк)(?:ий|ій|ый|ой|ого|ому|им|ім|ом|ая|а|ої|ій|у|ую|е|ое|ее|ие|і|их|іх"
-    r"|ими|ых|ым|ыми|ої|ою|ій)$"
+    r"(?:ськ|зьк|цьк|ск|зк|цк)"
+    r"(?:ий|ій|ый|ой|ого|ому|им|ім|ом|ая|а|ої|у|ую|е|ое|ее|ие|і|их|іх|ими|ых|ым|ыми|ою)$"
 )
 _ADJECTIVE = re.compile(r"(?:ий|ый|ій|ой|ая|яя|ое|ее|ые|ие|ого|ої|ому|ую|юю)$")
 

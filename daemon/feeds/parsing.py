@@ -54,17 +54,26 @@ def parse_feed_job(
     entries among dozens it listed before; those (``seen``, from its last stored poll) are
     not read past their GUID and date when they have a GUID, and not sketched when they have
     none, since storage would skip them anyway."""
-    before = {seen[i : i + 8] for i in range(0, len(seen), 8)}
-    feed = parse_feed(
-        data, source=source, timezone=zone, known=lambda guid: guid_digest(guid) in before
-    )
+    before = seen_digests(seen)
+    by_guid: dict[str, bytes] = {}
+
+    def known(guid: str) -> bool:
+        by_guid[guid] = digest = guid_digest(guid)
+        return digest in before
+
+    feed = parse_feed(data, source=source, timezone=zone, known=known)
     items: list[Entry] = []
-    digests = [guid_digest(guid) for guid, _ in feed.known]
+    digests = [by_guid[guid] for guid, _ in feed.known]
     for article in feed.articles:
-        digest = key_digest(item_key(article))
+        digest = by_guid.get(article.guid or "") or key_digest(item_key(article))
         digests.append(digest)
         items.append(article if digest in before else prepare(article))
     return PreparedFeed(feed, items, b"".join(digests))
+
+
+def seen_digests(seen: bytes) -> set[bytes]:
+    """The item key digests a ``PreparedFeed.seen`` holds."""
+    return {seen[i : i + 8] for i in range(0, len(seen), 8)}
 
 
 def guid_digest(guid: str) -> bytes:

@@ -91,7 +91,8 @@ def parse_feed(
     known: Callable[[str], bool] | None = None,
 ) -> ParsedFeed:
     """A polled feed document: RSS, Atom, RDF, or JSON Feed 1.0/1.1 (told apart by content).
-    ``known``: see :func:`daemon.parse.feeds.parse_xml_feed`."""
+    ``known``: see :func:`daemon.parse.feeds.parse_xml_feed` (a JSON Feed is read whole:
+    they are rare among polled feeds)."""
     clock = Clock(timezone or UTC)
     document = load_json_feed(data) if data.lstrip()[:1] in (b"{", b"\xef") else None
     if document is not None:
