@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from daemon.drops import DropScanner, ScanResult
 from daemon.errors import SettingsError
 from daemon.feeds.poll import FeedDispatcher
+from daemon.notify import Notifier
 from daemon.runtime import Runtime, settle_heap
 from daemon.settings import Settings, load_settings
 from daemon.watch import DropWatcher
@@ -48,6 +49,7 @@ class Daemon:
         self._deliver_again = False
         self._reloading = asyncio.Lock()
         self._stamp = settings_stamp(settings.path)
+        self.notifier = Notifier.from_env()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -67,6 +69,9 @@ class Daemon:
                 len(self.settings.channels),
                 self._runtime.engine.url.render_as_string(),
             )
+            self.notifier.ready(
+                f"feeds={len(self._runtime.feed_ids)} rules={len(self._runtime.matcher.rules)}"
+            )
             await self.stopping.wait()
         finally:
             await self._shutdown(self._runtime)
@@ -75,6 +80,7 @@ class Daemon:
     def stop(self) -> None:
         if not self.stopping.is_set():
             log.info("stopping")
+            self.notifier.stopping()
             self.stopping.set()
 
     def _schedule(self, runtime: Runtime) -> None:
@@ -268,6 +274,7 @@ class Daemon:
             await runtime.worker.release()
         finally:
             await runtime.close()
+            await self.notifier.close()
         log.info("stopped")
 
 

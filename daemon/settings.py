@@ -24,6 +24,8 @@ from daemon.settings_locate import describe_errors, locate
 
 DEFAULT_DATABASE = "sqlite+aiosqlite:///data/newswatch.db"
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 86400.0)
+_HTTP_PATTERN = r"^(\[[0-9A-Fa-f:.]+\]|[^:\s\[\]]+):\d{1,5}$"
+_HTTP_ADDRESS = re.compile(_HTTP_PATTERN)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -48,6 +50,15 @@ class DaemonSettings(_Strict):
     delivery_interval: Duration = 2.0
     shutdown_timeout: Duration = 5.0
     log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error)$")
+    # The admin HTTP server (health, metrics, status page, JSON API): "host:port", off when
+    # absent. A token, when set, is asked for everywhere but /healthz.
+    http: str | None = Field(default=None, pattern=_HTTP_PATTERN)
+    http_token: str | None = None
+    # Where alerts about newswatch itself go (broken feeds, disabled channels, quarantined
+    # files, a stuck outbox); repeated at most every ``ops_repeat`` while the trouble lasts.
+    ops_channels: tuple[str, ...] = ()
+    ops_outbox_age: Duration = 3600.0
+    ops_repeat: Duration = 86400.0
 
 
 class DeliverySettings(_Strict):
@@ -155,6 +166,17 @@ class Settings(_Strict):
     @property
     def data_dir(self) -> Path:
         return self.resolve(self.daemon.data_dir)
+
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        """Where the admin server listens; ``NEWSWATCH_HTTP`` wins, as for the database."""
+        value = os.environ.get("NEWSWATCH_HTTP") or self.daemon.http
+        if not value:
+            return None
+        if not _HTTP_ADDRESS.match(value):
+            raise SettingsError("NEWSWATCH_HTTP", [f"expected host:port, got {value!r}"])
+        host, _, port = value.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @property
     def database_url(self) -> str:
@@ -279,6 +301,12 @@ def _cross_check(
             if channel not in channel_names:
                 message = f"unknown channel {channel!r} (configured: {known})"
                 problems.append(locate(text, ("rules", index, "channels"), message))
+    daemon = raw.get("daemon")
+    ops = daemon.get("ops_channels") if isinstance(daemon, dict) else None
+    for channel in ops if isinstance(ops, list) else []:
+        if channel not in channel_names:
+            message = f"unknown channel {channel!r} (configured: {known})"
+            problems.append(locate(text, ("daemon", "ops_channels"), message))
     for table, key in (("rules", "name"), ("drops", "name"), ("feeds", "name")):
         seen: set[str] = set()
         for index, item in _raw_items(raw, table):
