@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import socket
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +33,8 @@ from storage.models import AlertBatch, AlertRow, utcnow
 
 log = logging.getLogger("newswatch.deliver")
 Attempt = tuple[Outbound, str, "DeliveryError | None"]
+# Told of every send: the message, the seconds the channel took, and its error if any.
+AttemptHook = Callable[[Outbound, float, "DeliveryError | None"], None]
 
 
 def next_delay(attempts: int, schedule: Sequence[float], retry_after: float | None) -> float | None:
@@ -80,14 +84,16 @@ class DeliveryWorker:
         concurrency: int = 8,
         lease_seconds: float = 120.0,
         flows: Mapping[str, Flow] | None = None,
+        on_attempt: AttemptHook | None = None,
     ) -> None:
         self.sessions = sessions
+        self.on_attempt = on_attempt
         self.channels = dict(channels)
         self.flows = dict(flows or {})
         self.schedule = tuple(schedule)
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
-        self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._limit = asyncio.Semaphore(concurrency)
 
     async def run_once(self) -> int:
@@ -185,12 +191,17 @@ class DeliveryWorker:
 
     async def _send(self, message: Outbound) -> tuple[str, DeliveryError | None]:
         channel = self.channels.get(message.channel)
+        started = time.perf_counter()
         try:
             if channel is None:
                 raise DeliveryError(f"channel {message.channel!r} is not configured")
             receipt = await channel.send(message)
         except DeliveryError as exc:
+            if self.on_attempt is not None:
+                self.on_attempt(message, time.perf_counter() - started, exc)
             return "", exc
+        if self.on_attempt is not None:
+            self.on_attempt(message, time.perf_counter() - started, None)
         log.info(
             "delivered alert_id=%s uid=%s rule=%r channel=%s attempt=%d %s",
             *(message.alert_id, message.uid, message.rule, message.channel, message.attempt),

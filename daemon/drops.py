@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from daemon import metrics
 from daemon.errors import ParseError
 from daemon.ingest import Pipeline, ingest_articles
 from daemon.parse import parse_bytes
@@ -220,6 +221,8 @@ class DropScanner:
         result.files += 1
         result.articles += outcome.new
         result.alert_ids.extend(outcome.alert_ids)
+        if outcome.new:
+            metrics.ARTICLES.labels(self.settings.name, "drop").inc(outcome.new)
         log.info(
             "ingested source=%s path=%s articles=%d seen=%d alerts=%d",
             self.settings.name,

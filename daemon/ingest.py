@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alerts.match import Matcher
 from alerts.payload import build_payload
-from daemon import dedup
+from daemon import dedup, metrics
 from daemon.dedup import (
     Candidate,
     Decision,
@@ -381,6 +381,8 @@ async def _raise_alerts(
             continue  # a concurrent writer stored this item first
         if where.kind is not Kind.UPDATE:
             results[n].new += 1
+        if where.kind is Kind.NEW:
+            metrics.STORIES.inc()
         alerts[n].extend(_alerts(matcher, article, where))
     for result, wanted in zip(results, alerts, strict=True):
         result.alert_ids = await outbox.enqueue(session, wanted) if wanted else []
@@ -451,6 +453,7 @@ def _as_candidate(stored: PreviousItem | None) -> Candidate | None:
 def _alerts(matcher: Matcher, article: Article, placed: Placed) -> list[outbox.NewAlert]:
     alerts: list[outbox.NewAlert] = []
     for hit in matcher.match(article):
+        metrics.MATCHES.labels(hit.rule.name).inc()
         round_ = alert_round(placed.kind, hit.rule.on_update, placed.updates)
         if round_ is None:
             continue

@@ -14,6 +14,7 @@ from alerts.channels import Channel, build_channel, build_flows
 from alerts.match import Matcher
 from alerts.outbox import DeliveryWorker
 from alerts.regions import Gazetteer
+from daemon import metrics
 from daemon.dedup import DedupSettings, StoryDecider
 from daemon.drops import DropScanner
 from daemon.feeds.poll import FeedDispatcher
@@ -101,6 +102,7 @@ class Runtime:
             concurrency=settings.delivery.concurrency,
             lease_seconds=settings.delivery.lease,
             flows=build_flows(settings.channels),
+            on_attempt=metrics.delivery_attempted,
         )
         pipeline = Pipeline(matcher, story_decider(settings), bands)
         checkpointer = None

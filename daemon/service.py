@@ -16,10 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
+from daemon.admin import AdminServer
 from daemon.drops import DropScanner, ScanResult
 from daemon.errors import SettingsError
+from daemon.feeds.parsing import ParsePool
 from daemon.feeds.poll import FeedDispatcher
+from daemon.metrics import LagMonitor
 from daemon.notify import Notifier
 from daemon.runtime import Runtime, settle_heap
 from daemon.settings import Settings, load_settings
@@ -50,13 +54,33 @@ class Daemon:
         self._reloading = asyncio.Lock()
         self._stamp = settings_stamp(settings.path)
         self.notifier = Notifier.from_env()
+        self.settings_problem: str | None = None  # why the file on disk was last rejected
+        self.lag = LagMonitor()
+        self.admin: AdminServer | None = None
+
+    @property
+    def runtime(self) -> Runtime | None:
+        return self._runtime
+
+    @property
+    def parser(self) -> ParsePool | None:
+        return self._dispatcher.parser if self._dispatcher is not None else None
+
+    def scheduler_running(self) -> bool:
+        return bool(self._scheduler.state == STATE_RUNNING) and not self.stopping.is_set()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self._reload_soon)
-        self._runtime = await Runtime.open(self.settings, defer_bands=True)
+        self.lag.start()
+        await self._start_admin()  # /healthz answers while the rules and the database load
+        try:
+            self._runtime = await Runtime.open(self.settings, defer_bands=True)
+        except BaseException:
+            await self._stop_admin()
+            raise
         settle_heap()
         try:
             self._schedule(self._runtime)
@@ -76,6 +100,27 @@ class Daemon:
         finally:
             await self._shutdown(self._runtime)
         return 0
+
+    async def _start_admin(self) -> None:
+        address = self.settings.http_address
+        if address is None:
+            return
+        self.admin = AdminServer(self, self.lag)
+        try:
+            await self.admin.start(*address)
+        except OSError as exc:
+            await self.admin.stop()
+            self.admin = None
+            where = f"{address[0]}:{address[1]}"
+            raise SettingsError(
+                str(self.settings.path), [f"[daemon] http: cannot listen on {where}: {exc}"]
+            ) from exc
+
+    async def _stop_admin(self) -> None:
+        if self.admin is not None:
+            await self.admin.stop()
+            self.admin = None
+        await self.lag.close()
 
     def stop(self) -> None:
         if not self.stopping.is_set():
@@ -152,11 +197,13 @@ class Daemon:
                 settings = await asyncio.to_thread(load_settings, self.settings.path)
                 matcher = await runtime.prepare(settings)
             except SettingsError as exc:
+                self.settings_problem = " | ".join(exc.problems)
                 log.error(
                     "settings rejected, the previous settings stay in force: %s",
-                    " | ".join(exc.problems),
+                    self.settings_problem,
                 )
                 return False
+            self.settings_problem = None
             await runtime.apply(settings, matcher)
             settle_heap()  # the new rules are as long-lived as those built at start
             self.settings = settings
@@ -274,6 +321,7 @@ class Daemon:
             await runtime.worker.release()
         finally:
             await runtime.close()
+            await self._stop_admin()
             await self.notifier.close()
         log.info("stopped")
 

@@ -113,6 +113,11 @@ class ParsePool:
         self._marked = time.perf_counter()
         self._full = 0.0
 
+    @property
+    def busy(self) -> int:
+        """Workers parsing a document now (documents beyond that wait for one)."""
+        return min(self._in_flight, max(self.processes, 1))
+
     def full_seconds(self) -> float:
         """Seconds so far during which every worker had a document to parse (one, with the
         thread fallback). Parsing is the stage everything else waits on: over a round with

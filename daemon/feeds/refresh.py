@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from alerts.http import parse_retry_after
+from daemon import metrics
 from daemon.errors import FetchError, ParseError
 from daemon.feeds import state as st
 from daemon.feeds.fetch import Fetcher, Response, Validators
@@ -123,10 +125,14 @@ class Refresher:
     async def refresh(self, job: Job) -> Polled:
         state, feed = job.state, job.feed
         validators = Validators(state.etag, state.last_modified)
+        started = time.perf_counter()
         try:
             response = await self.fetcher.fetch(state.url, validators, feed.headers)
         except FetchError as exc:
+            metrics.FETCH_SECONDS.observe(time.perf_counter() - started)
             return self.failed(job, "network", str(exc))
+        metrics.FETCH_SECONDS.observe(time.perf_counter() - started)
+        metrics.FETCHED_BYTES.inc(len(response.body))
         if response.moved_to:
             log.warning(
                 "feed moved permanently source=%s from=%s to=%s (settings still say %s; "
@@ -206,6 +212,9 @@ class Refresher:
             outcome.new,
             len(outcome.alert_ids),
         )
+        metrics.POLLS.labels("ok").inc()
+        if outcome.new:
+            metrics.ARTICLES.labels(job.state.name, "feed").inc(outcome.new)
         return Polled(None, outcome.new, alert_ids=outcome.alert_ids)
 
     async def _commit(self, job: Job, items: list[Entry], result: st.Success) -> IngestResult:
@@ -257,20 +266,24 @@ class Refresher:
             moved_to=response.moved_to,
         )
         log.debug("polled source=%s status=%s", job.state.name, status)
+        metrics.POLLS.labels("not_modified" if status == st.NOT_MODIFIED else "unchanged").inc()
         return Polled(st.after_success(job.state, self.bounds(job.feed), self.clock(), result))
 
     def _gone(self, job: Job, response: Response) -> Polled:
         reason = f"410 Gone: the publisher removed the feed at {response.url}"
         log.warning("feed disabled source=%s reason=%s", job.state.name, reason)
+        metrics.POLLS.labels("gone").inc()
         return Polled(st.after_gone(job.state, self.clock(), reason))
 
     def _throttled(self, job: Job, status: int, delay: float) -> Polled:
         error = f"HTTP {status}: the server asked to wait {delay:g}s (Retry-After)"
         log.info("throttled source=%s status=%d retry_in=%gs", job.state.name, status, delay)
+        metrics.POLLS.labels("throttled").inc()
         return Polled(st.after_throttle(job.state, self.clock(), str(status), error, delay))
 
     def failed(self, job: Job, status: str, error: str) -> Polled:
         """A counted error: back off, and say so loudly once the feed counts as broken."""
+        metrics.POLLS.labels("http_error" if status.isdigit() else f"{status}_error").inc()
         now = self.clock()
         values = st.after_error(job.state, now, status, error, self.backoff, self.rand())
         retry_in = (values["next_poll_at"] - now).total_seconds()

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.feeds import FeedStatus
+
 # How much a quiet poll stretches the interval, and a busy one shrinks it.
 GROW, SHRINK = 1.5, 0.5
 # The fraction of a back-off delay that jitter may take away (never adds: the cap holds).
@@ -116,3 +118,14 @@ def parse_max_age(headers: Mapping[str, str]) -> float | None:
     """``Cache-Control: max-age`` in seconds (``s-maxage`` is for shared caches, not us)."""
     match = _MAX_AGE.search(headers.get("Cache-Control", ""))
     return float(match.group(1)) if match else None
+
+
+def feed_state(feed: FeedStatus, now: datetime, broken_after: float) -> str:
+    """One word for a feed's health, the same in ``newswatch feeds``, the page and metrics."""
+    if feed.disabled_reason:
+        return "disabled"
+    if not feed.enabled:
+        return "not in settings"
+    if is_broken(feed.first_error_at, now, broken_after):
+        return "broken"
+    return "failing" if feed.error_count else "ok"
