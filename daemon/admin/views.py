@@ -165,10 +165,10 @@ def chart_svg(hours: list[datetime], articles: list[int], alerts: list[int]) -> 
     Drawn here as plain SVG so the page needs no script and no asset from anywhere: it scales
     to the screen's width through its viewBox.
     """
-    width, height, left, bottom, top = 960, 220, 44, 28, 12
+    width, height, left, bottom, top = 960, 220, 60, 34, 14
     plot_w, plot_h = width - left - 8, height - bottom - top
     peak = max([*articles, *alerts, 1])
-    scale = _nice(peak)
+    scale = 4 * _nice(-(-peak // 4))  # four grid steps of a round size
     slot = plot_w / max(len(hours), 1)
     bar = max(slot - 2, 1)
     parts: list[str] = [
@@ -182,7 +182,7 @@ def chart_svg(hours: list[datetime], articles: list[int], alerts: list[int]) -> 
         parts.append(
             f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-            f"{value:g}</text>"
+            f"{value:.0f}</text>"
         )
     for i, (hour, made, sent) in enumerate(zip(hours, articles, alerts, strict=True)):
         x = left + i * slot + 1
@@ -206,7 +206,7 @@ def chart_svg(hours: list[datetime], articles: list[int], alerts: list[int]) -> 
 
 
 def _nice(peak: int) -> float:
-    """The axis top: the peak rounded up to 1, 2 or 5 times a power of ten."""
+    """``peak`` rounded up to 1, 2 or 5 times a power of ten."""
     magnitude = 1.0
     while magnitude * 10 <= peak:
         magnitude *= 10
