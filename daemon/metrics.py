@@ -25,7 +25,7 @@ from prometheus_client import (
 
 from alerts.channels import DeliveryError, Outbound
 
-disable_created_metrics()  # a "_created" series per counter doubles the page for nothing
+disable_created_metrics()  # type: ignore[no-untyped-call] # a "_created" series per counter doubles the page for nothing
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)

@@ -18,6 +18,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 
+from daemon import ops
 from daemon.admin import AdminServer
 from daemon.drops import DropScanner, ScanResult
 from daemon.errors import SettingsError
@@ -34,6 +35,7 @@ DELIVER_JOB = "deliver"
 RETENTION_JOB = "retention"
 RETENTION_INTERVAL = 3600.0
 POLL_JOB = "poll"
+OPS_JOB = "ops"
 WATCH_JOB = "settings-watch"
 WATCH_INTERVAL = 2.0
 MIN_WAKE = timedelta(seconds=0.1)
@@ -136,6 +138,12 @@ class Daemon:
         )
         self._add(RETENTION_JOB, runtime.prune, RETENTION_INTERVAL, now + timedelta(minutes=1))
         self._add(WATCH_JOB, self._watch, WATCH_INTERVAL, now + timedelta(seconds=WATCH_INTERVAL))
+        self._add(
+            OPS_JOB,
+            lambda: ops.check(runtime),
+            self.settings.daemon.ops_interval,
+            now + timedelta(seconds=min(self.settings.daemon.ops_interval, 10.0)),
+        )
 
     def _schedule_sources(self, runtime: Runtime, now: datetime) -> None:
         """(Re)schedule one job per enabled drop and the feed dispatcher, as settings say."""

@@ -59,6 +59,7 @@ class DaemonSettings(_Strict):
     ops_channels: tuple[str, ...] = ()
     ops_outbox_age: Duration = 3600.0
     ops_repeat: Duration = 86400.0
+    ops_interval: Duration = 60.0
 
 
 class DeliverySettings(_Strict):

@@ -325,3 +325,20 @@ class ChannelState(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     disabled_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpsAlert(Base):
+    """A trouble with newswatch itself (a broken feed, a disabled channel, quarantined files,
+    a stuck outbox) and when its operators were last told. ``last_sent`` is claimed with a
+    conditional update, so among replicas one sends; ``cleared_at`` is set once the trouble
+    is gone, and a new occurrence starts over."""
+
+    __tablename__ = "ops_alerts"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sent: Mapped[datetime | None]
+    sent_count: Mapped[int] = mapped_column(default=0)
+    cleared_at: Mapped[datetime | None]
+    message: Mapped[str] = mapped_column(Text, default="")
