@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, free_port
 
 
 def compose_binary() -> Path | None:
@@ -45,6 +48,42 @@ def test_compose_file_is_valid_and_runs_the_daemon_on_postgres(tmp_path: Path) -
     database = services["daemon"]["environment"]["NEWSWATCH_DATABASE"]
     assert database.startswith("postgresql+asyncpg://") and "@postgres:5432/" in database
     assert services["daemon"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    daemon = services["daemon"]
+    assert daemon["environment"]["NEWSWATCH_HTTP"] == "127.0.0.1:8080"
+    check = daemon["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "python"] and "http://127.0.0.1:8080/healthz" in check[-1]
+
+
+def test_the_compose_health_check_passes_against_a_running_daemon(tmp_path: Path) -> None:
+    """The very command Compose runs, against a daemon started as the container starts it."""
+    done = run_config(tmp_path, ROOT / "docker-compose.yml")
+    check = json.loads(done.stdout)["services"]["daemon"]["healthcheck"]["test"]
+    port = free_port()
+    command = [sys.executable, *check[2:]]
+    command[-1] = command[-1].replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    assert subprocess.run(command, capture_output=True, timeout=30).returncode != 0  # nobody there
+    (tmp_path / "inbox").mkdir()
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        f'[daemon]\ndatabase = "sqlite+aiosqlite:///{tmp_path}/nw.db"\n'
+        '[[drops]]\nname = "inbox"\npath = "inbox"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "NEWSWATCH_HTTP": f"127.0.0.1:{port}"}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "--settings", str(settings), "run"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run(command, capture_output=True, timeout=30).returncode != 0:
+            assert daemon.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        daemon.terminate()
+        assert daemon.wait(15) == 0
 
 
 def test_the_checker_rejects_a_broken_file(tmp_path: Path) -> None:
