@@ -12,6 +12,7 @@ from typing import Any
 
 from daemon import __version__
 from daemon.errors import SettingsError
+from daemon.logs import FORMATS
 from daemon.settings import Settings, load_settings
 
 DEFAULT_SETTINGS = "settings.toml"
@@ -29,9 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("NEWSWATCH_SETTINGS", DEFAULT_SETTINGS),
         help="settings file (default: $NEWSWATCH_SETTINGS or ./settings.toml)",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default=os.environ.get("NEWSWATCH_LOG_FORMAT", "text"),
+        help="text (default, or $NEWSWATCH_LOG_FORMAT) or json: one object per line",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="run the daemon in the foreground").set_defaults(handler=cmd_run)
+    run = sub.add_parser("run", help="run the daemon in the foreground")
+    run.set_defaults(handler=cmd_run)
+    _log_format(run)
 
     check = sub.add_parser("check", help="validate a settings file")
     check.add_argument("file", nargs="?", help="settings file (default: --settings)")
@@ -41,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("path")
     ingest.add_argument("--source", help="a [[drops]] name whose options apply (time zone …)")
     ingest.add_argument("--no-deliver", action="store_true", help="only enqueue the alerts")
+    _log_format(ingest)
     ingest.set_defaults(handler=cmd_ingest)
 
     parse = sub.add_parser("parse", help="print how a file is read, as JSON")
@@ -60,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_import.add_argument("file")
     feeds_sub.add_parser("export", help="print the configured feeds as OPML")
     return parser
+
+
+def _log_format(command: argparse.ArgumentParser) -> None:
+    """Also accepted after the command, where people type it (``run --log-format json``)."""
+    command.add_argument(
+        "--log-format", choices=FORMATS, default=argparse.SUPPRESS, help="text or json"
+    )
 
 
 def _add_delivery_commands(sub: Any) -> None:
@@ -140,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from daemon.service import Daemon
 
     settings = _load(args)
-    logs.configure(settings.daemon.log_level)
+    logs.configure(settings.daemon.log_level, args.log_format, logs.secrets_of(settings))
     return asyncio.run(Daemon(settings).run())
 
 
@@ -149,7 +166,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from daemon.oneshot import ingest_path
 
     settings = _load(args)
-    logs.configure(settings.daemon.log_level)
+    logs.configure(settings.daemon.log_level, args.log_format, logs.secrets_of(settings))
     return ingest_path(settings, Path(args.path), args.source, not args.no_deliver)
 
 

@@ -126,7 +126,7 @@ class DaemonProcess:
             cwd=str(ROOT),
         )
         self._reader = asyncio.create_task(self._read())
-        await self.wait_log(lambda line: " started " in line)
+        await self.wait_log(lambda line: " started " in line or '"message": "started ' in line)
         return self
 
     async def _read(self) -> None:
