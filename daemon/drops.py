@@ -30,6 +30,7 @@ from daemon.settings import DropSettings
 from storage import dropfiles
 from storage.types import Article
 
+Progress = Callable[[int, int], None]
 log = logging.getLogger("newswatch.drops")
 
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".download", "~")
@@ -81,21 +82,28 @@ class DropScanner:
         # once would be checked against the database before either had recorded it.
         self._turn = asyncio.Lock()
 
-    async def scan(self, *, settle: float | None = None) -> ScanResult:
+    async def scan(
+        self, *, settle: float | None = None, progress: Progress | None = None
+    ) -> ScanResult:
+        """``progress`` hears (files done, files in all) after each file."""
         result = ScanResult()
         settle = self.settings.settle if settle is None else settle
         async with self._turn:
             candidates = await asyncio.to_thread(self._candidates, settle)
-            for candidate in candidates:
+            for done, candidate in enumerate(candidates, 1):
                 await self._process(candidate, result)
+                if progress is not None:
+                    progress(done, len(candidates))
         return result
 
-    async def scan_files(self, paths: list[Path]) -> ScanResult:
+    async def scan_files(self, paths: list[Path], progress: Progress | None = None) -> ScanResult:
         """Read the given files now, whatever their age (``newswatch ingest``)."""
         result = ScanResult()
-        for path in paths:
+        for done, path in enumerate(paths, 1):
             stat = await asyncio.to_thread(path.stat)
             await self._process(Candidate(path, stat.st_size, stat.st_mtime), result)
+            if progress is not None:
+                progress(done, len(paths))
         return result
 
     def _candidates(self, settle: float) -> list[Candidate]:

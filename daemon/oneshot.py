@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from daemon.drops import DropScanner, ScanResult
+from daemon.progress import Progress
 from daemon.runtime import Runtime
 from daemon.settings import DropSettings, Settings
 from storage.sources import ensure_source
@@ -61,6 +62,10 @@ async def _scan(
         async with runtime.sessions.begin() as session:
             source_id = await ensure_source(session, MANUAL, drop.name, drop.path)
     scanner: DropScanner = runtime.scanner(drop, source_id, quarantine=False)
-    if is_dir:
-        return await scanner.scan(settle=0.0)
-    return await scanner.scan_files([path])
+    progress = Progress("ingest", "files")
+    try:
+        if is_dir:
+            return await scanner.scan(settle=0.0, progress=progress)
+        return await scanner.scan_files([path], progress)
+    finally:
+        progress.close()

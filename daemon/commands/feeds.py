@@ -13,10 +13,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from daemon.errors import ParseError, SettingsError
 from daemon.feeds.opml import feed_tables, plan_import, read_opml, write_opml
 from daemon.feeds.schedule import is_broken
-from daemon.settings import Settings, load_settings
+from daemon.progress import Progress
+from daemon.settings import FeedSettings, Settings, load_settings
 from storage.feeds import FeedStatus, list_feeds
 from storage.models import utcnow
 
@@ -103,10 +106,31 @@ def import_opml(settings_path: Path, opml_path: Path) -> int:
     added, skipped = plan_import(outlines, settings.feeds)
     for outline in skipped:
         print(f"skipped (already configured): {outline.url}")
+    added = _valid(added)
     if added:
         _append_checked(settings_path, feed_tables(added, opml_path.name))
     print(f"{len(added)} feeds added to {settings_path}, {len(skipped)} already there")
     return 0
+
+
+def _valid(outlines: list[tuple[str | None, str]]) -> list[tuple[str | None, str]]:
+    """Each feed checked as ``[[feeds]]`` would be; a bad one is skipped, named, and the
+    rest still imported (a list of thousands should not fail on one odd address)."""
+    progress = Progress("import", "feeds")
+    good: list[tuple[str | None, str]] = []
+    try:
+        for done, (name, url) in enumerate(outlines, 1):
+            try:
+                FeedSettings(url=url, name=name)
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"]
+                print(f"skipped (not a usable feed address): {url}: {reason}", file=sys.stderr)
+            else:
+                good.append((name, url))
+            progress(done, len(outlines))
+    finally:
+        progress.close()
+    return good
 
 
 def _append_checked(settings_path: Path, tables: str) -> None:
