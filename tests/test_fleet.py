@@ -184,6 +184,7 @@ async def first_cycle(fleet: Fleet) -> set[str]:
     assert all(d.body_id == d.uid for d in hook.deliveries)
     assert len({row["story_id"] for row in alerts.values()}) == expected, "a story per alert"
     sent = [sum(" delivered alert_id=" in line for line in d.lines) for d in fleet.daemons]
+    assert sum(sent) == len(alerts), f"each delivery made by one replica: {sent}"
     print(
         f"\nfirst cycle: {FEEDS} feeds polled in {elapsed:.1f}s, 1 fetch each, "
         f"shares {[len(s) for s in shares]}; {len(alerts)} alerts delivered once each, "

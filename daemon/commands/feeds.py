@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from daemon.errors import ParseError, SettingsError
 from daemon.feeds.opml import feed_tables, plan_import, read_opml, write_opml
-from daemon.feeds.schedule import is_broken
+from daemon.feeds.schedule import feed_state
 from daemon.progress import Progress
 from daemon.settings import FeedSettings, Settings, load_settings
 from storage.feeds import FeedStatus, list_feeds
@@ -66,18 +66,12 @@ def _row(feed: FeedStatus, now: datetime, broken_after: float) -> tuple[str, ...
         str(feed.error_count),
         _when(feed.next_poll_at, now) if feed.enabled else "-",
         str(feed.items_seen),
-        _state(feed, now, broken_after),
+        _state_word(feed_state(feed, now, broken_after)),
     )
 
 
-def _state(feed: FeedStatus, now: datetime, broken_after: float) -> str:
-    if feed.disabled_reason:
-        return "disabled"
-    if not feed.enabled:
-        return "not in settings"
-    if is_broken(feed.first_error_at, now, broken_after):
-        return "BROKEN"
-    return "failing" if feed.error_count else "ok"
+def _state_word(state: str) -> str:
+    return "BROKEN" if state == "broken" else state  # the one a person must not miss
 
 
 def _when(moment: datetime | None, now: datetime) -> str:
