@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-format",
+        type=log_format,
         choices=FORMATS,
         default=os.environ.get("NEWSWATCH_LOG_FORMAT", "text"),
         help="text (default, or $NEWSWATCH_LOG_FORMAT) or json: one object per line",
@@ -75,8 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
 def _log_format(command: argparse.ArgumentParser) -> None:
     """Also accepted after the command, where people type it (``run --log-format json``)."""
     command.add_argument(
-        "--log-format", choices=FORMATS, default=argparse.SUPPRESS, help="text or json"
+        "--log-format",
+        type=log_format,
+        choices=FORMATS,
+        default=argparse.SUPPRESS,
+        help="text or json",
     )
+
+
+def log_format(value: str) -> str:
+    """argparse checks ``choices`` on typed values only, never on a default, so a mistyped
+    $NEWSWATCH_LOG_FORMAT is caught here (exit 2 with usage) instead of deep in a command."""
+    fmt = value.strip().lower()
+    if fmt not in FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not one of {', '.join(FORMATS)} (--log-format or $NEWSWATCH_LOG_FORMAT)"
+        )
+    return fmt
 
 
 def _add_delivery_commands(sub: Any) -> None:
@@ -167,7 +183,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _load(args)
     logs.configure(settings.daemon.log_level, args.log_format, logs.secrets_of(settings))
-    return ingest_path(settings, Path(args.path), args.source, not args.no_deliver)
+    return ingest_path(
+        settings,
+        Path(args.path),
+        args.source,
+        not args.no_deliver,
+        json_logs=args.log_format == "json",
+    )
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

@@ -1,10 +1,23 @@
-"""``newswatch ingest PATH``: the drop pipeline run once over a file or folder, then exit."""
+"""``newswatch ingest PATH``: the drop pipeline run once over a file or folder, then exit.
+
+Results go to stdout; progress and errors to stderr. With ``--log-format json`` stderr
+carries JSON lines only (a collector reading it must not meet a plain line), so progress
+becomes ``progress`` log records there, unless stderr is a terminal, which gets the bar.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
+import re
 import sys
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
+
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from daemon.drops import DropScanner, ScanResult
 from daemon.progress import Progress
@@ -13,32 +26,51 @@ from daemon.settings import DropSettings, Settings
 from storage.sources import ensure_source
 
 MANUAL = "manual"
+log = logging.getLogger("newswatch.oneshot")
+# How daemon.progress words a plain line: "ingest: 40/120 files".
+_PROGRESS_LINE = re.compile(r"(?P<task>\w+): (?P<done>\d+)/(?P<total>\d+) (?P<unit>\w+)")
 
 
-def ingest_path(settings: Settings, path: Path, source: str | None, deliver: bool) -> int:
-    path = path.resolve()
-    if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
-        return 2
-    return asyncio.run(_ingest(settings, path, path.is_dir(), source, deliver))
+@dataclass(frozen=True, slots=True)
+class _Job:
+    path: Path
+    source: str | None
+    deliver: bool
+    json_logs: bool
+
+    def error(self, text: str) -> None:
+        if self.json_logs:
+            log.error("%s", text)
+        else:
+            print(f"error: {text}", file=sys.stderr)
 
 
-async def _ingest(
-    settings: Settings, path: Path, is_dir: bool, source: str | None, deliver: bool
+def ingest_path(
+    settings: Settings, path: Path, source: str | None, deliver: bool, *, json_logs: bool = False
 ) -> int:
-    drop = _drop_for(settings, path if is_dir else path.parent, source)
+    job = _Job(path.resolve(), source, deliver, json_logs)
+    if not job.path.exists():
+        job.error(f"{job.path}: no such file or folder")
+        return 2
+    return asyncio.run(_ingest(settings, job))
+
+
+async def _ingest(settings: Settings, job: _Job) -> int:
+    is_dir = job.path.is_dir()
+    drop = _drop_for(settings, job.path if is_dir else job.path.parent, job.source)
     if drop is None:
         known = ", ".join(d.name for d in settings.drops) or "none configured"
-        print(f"error: --source {source!r} is not a [[drops]] name ({known})", file=sys.stderr)
+        job.error(f"--source {job.source!r} is not a [[drops]] name ({known})")
         return 2
     runtime = await Runtime.open(settings, defer_bands=True)
     try:
-        result = await _scan(runtime, drop, path, is_dir, configured=source is not None)
-        delivered = await runtime.worker.run_once() if deliver and result.alert_ids else 0
+        result = await _scan(runtime, drop, job, is_dir)
+        delivered = await runtime.worker.run_once() if job.deliver and result.alert_ids else 0
     finally:
         await runtime.close()
-    for error in result.errors:
-        print(f"error: {error}", file=sys.stderr)
+    if not job.json_logs:  # in JSON, each one is already a "cannot read" record above
+        for error in result.errors:
+            job.error(error)
     print(
         f"{result.files} files read, {result.articles} new articles, "
         f"{len(result.alert_ids)} alerts ({delivered} delivery attempts), "
@@ -53,19 +85,66 @@ def _drop_for(settings: Settings, folder: Path, source: str | None) -> DropSetti
     return next((d for d in settings.drops if d.name == source), None)
 
 
-async def _scan(
-    runtime: Runtime, drop: DropSettings, path: Path, is_dir: bool, configured: bool
-) -> ScanResult:
-    if configured:
+async def _scan(runtime: Runtime, drop: DropSettings, job: _Job, is_dir: bool) -> ScanResult:
+    if job.source is not None:
         source_id = runtime.drop_ids[drop.name]
     else:
         async with runtime.sessions.begin() as session:
             source_id = await ensure_source(session, MANUAL, drop.name, drop.path)
     scanner: DropScanner = runtime.scanner(drop, source_id, quarantine=False)
-    progress = Progress("ingest", "files")
-    try:
-        if is_dir:
-            return await scanner.scan(settle=0.0, progress=progress)
-        return await scanner.scan_files([path], progress)
-    finally:
-        progress.close()
+    progress = _Reported("ingest", "files", _progress_stream(job))
+    with _beside_bar(progress):
+        try:
+            if is_dir:
+                result = await scanner.scan(settle=0.0, progress=progress)
+            else:
+                result = await scanner.scan_files([job.path], progress)
+            if not progress.reported:  # an empty folder: still end on a progress line
+                progress(0, 0)
+        finally:
+            progress.close()
+    return result
+
+
+class _Reported(Progress):
+    """Knows whether anything was shown, so a run with nothing to read still says so in
+    the same words a log reader looks for."""
+
+    reported = False
+
+    def __call__(self, done: int, total: int) -> None:
+        self.reported = True
+        super().__call__(done, total)
+
+
+def _progress_stream(job: _Job) -> IO[str]:
+    return _ProgressRecords() if job.json_logs and not sys.stderr.isatty() else sys.stderr
+
+
+class _ProgressRecords(io.StringIO):
+    """Where plain progress lines become log records, so they reach stderr as JSON with
+    ``task``, ``done``, ``total`` and ``unit`` fields, paced as the plain lines are."""
+
+    def write(self, text: str) -> int:
+        for line in filter(None, (part.strip() for part in text.splitlines())):
+            match = _PROGRESS_LINE.fullmatch(line)
+            if match is None:
+                log.info("%s", line)
+                continue
+            log.info(
+                "progress task=%s done=%d total=%d unit=%s",
+                match["task"],
+                int(match["done"]),
+                int(match["total"]),
+                match["unit"],
+            )
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _beside_bar(progress: Progress) -> AbstractContextManager[Any]:
+    """Log lines written between two redraws would be cut into by the bar; through tqdm
+    they print above it. The handlers keep their formatter, so redaction still applies."""
+    return logging_redirect_tqdm() if progress.terminal else nullcontext()

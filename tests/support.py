@@ -101,12 +101,26 @@ class Receiver:
         return self.requests
 
 
-class DaemonProcess:
-    """``newswatch run`` as a real subprocess, its log lines collected as they come."""
+def started(line: str) -> bool:
+    """The daemon's "started …" line, in text or JSON logs."""
+    return " started " in line or '"message": "started ' in line
 
-    def __init__(self, settings: Path, env: dict[str, str] | None = None) -> None:
+
+class DaemonProcess:
+    """``newswatch run`` as a real subprocess, its log lines collected as they come.
+
+    ``ready`` says which line means the daemon is up (default: its "started" line).
+    """
+
+    def __init__(
+        self,
+        settings: Path,
+        env: dict[str, str] | None = None,
+        ready: Callable[[str], bool] = started,
+    ) -> None:
         self.settings = settings
         self.env = {**os.environ, **(env or {})}
+        self.ready = ready
         self.lines: list[str] = []
         self.proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -126,7 +140,7 @@ class DaemonProcess:
             cwd=str(ROOT),
         )
         self._reader = asyncio.create_task(self._read())
-        await self.wait_log(lambda line: " started " in line or '"message": "started ' in line)
+        await self.wait_log(self.ready)
         return self
 
     async def _read(self) -> None:

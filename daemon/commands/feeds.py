@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from tqdm import tqdm
 
 from daemon.errors import ParseError, SettingsError
 from daemon.feeds.opml import feed_tables, plan_import, read_opml, write_opml
@@ -118,7 +119,8 @@ def _valid(outlines: list[tuple[str | None, str]]) -> list[tuple[str | None, str
                 FeedSettings(url=url, name=name)
             except ValidationError as exc:
                 reason = exc.errors()[0]["msg"]
-                print(f"skipped (not a usable feed address): {url}: {reason}", file=sys.stderr)
+                # Through tqdm, so that on a terminal the note prints above the bar.
+                tqdm.write(f"skipped (not a usable feed address): {url}: {reason}", sys.stderr)
             else:
                 good.append((name, url))
             progress(done, len(outlines))
