@@ -2,22 +2,16 @@
 
 Results go to stdout; progress and errors to stderr. With ``--log-format json`` stderr
 carries JSON lines only (a collector reading it must not meet a plain line), so progress
-becomes ``progress`` log records there, unless stderr is a terminal, which gets the bar.
+and errors become log records there, unless stderr is a terminal, which gets the bar.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-import re
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-from tqdm.contrib.logging import logging_redirect_tqdm
 
 from daemon.drops import DropScanner, ScanResult
 from daemon.progress import Progress
@@ -27,8 +21,6 @@ from storage.sources import ensure_source
 
 MANUAL = "manual"
 log = logging.getLogger("newswatch.oneshot")
-# How daemon.progress words a plain line: "ingest: 40/120 files".
-_PROGRESS_LINE = re.compile(r"(?P<task>\w+): (?P<done>\d+)/(?P<total>\d+) (?P<unit>\w+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,59 +84,8 @@ async def _scan(runtime: Runtime, drop: DropSettings, job: _Job, is_dir: bool) -
         async with runtime.sessions.begin() as session:
             source_id = await ensure_source(session, MANUAL, drop.name, drop.path)
     scanner: DropScanner = runtime.scanner(drop, source_id, quarantine=False)
-    progress = _Reported("ingest", "files", _progress_stream(job))
-    with _beside_bar(progress):
-        try:
-            if is_dir:
-                result = await scanner.scan(settle=0.0, progress=progress)
-            else:
-                result = await scanner.scan_files([job.path], progress)
-            if not progress.reported:  # an empty folder: still end on a progress line
-                progress(0, 0)
-        finally:
-            progress.close()
-    return result
-
-
-class _Reported(Progress):
-    """Knows whether anything was shown, so a run with nothing to read still says so in
-    the same words a log reader looks for."""
-
-    reported = False
-
-    def __call__(self, done: int, total: int) -> None:
-        self.reported = True
-        super().__call__(done, total)
-
-
-def _progress_stream(job: _Job) -> IO[str]:
-    return _ProgressRecords() if job.json_logs and not sys.stderr.isatty() else sys.stderr
-
-
-class _ProgressRecords(io.StringIO):
-    """Where plain progress lines become log records, so they reach stderr as JSON with
-    ``task``, ``done``, ``total`` and ``unit`` fields, paced as the plain lines are."""
-
-    def write(self, text: str) -> int:
-        for line in filter(None, (part.strip() for part in text.splitlines())):
-            match = _PROGRESS_LINE.fullmatch(line)
-            if match is None:
-                log.info("%s", line)
-                continue
-            log.info(
-                "progress task=%s done=%d total=%d unit=%s",
-                match["task"],
-                int(match["done"]),
-                int(match["total"]),
-                match["unit"],
-            )
-        return len(text)
-
-    def isatty(self) -> bool:
-        return False
-
-
-def _beside_bar(progress: Progress) -> AbstractContextManager[Any]:
-    """Log lines written between two redraws would be cut into by the bar; through tqdm
-    they print above it. The handlers keep their formatter, so redaction still applies."""
-    return logging_redirect_tqdm() if progress.terminal else nullcontext()
+    records = log if job.json_logs else None  # JSON on stderr: progress as records too
+    with Progress("ingest", "files", records=records) as progress:
+        if is_dir:
+            return await scanner.scan(settle=0.0, progress=progress)
+        return await scanner.scan_files([job.path], progress)

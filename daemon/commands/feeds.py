@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
-from tqdm import tqdm
 
 from daemon.errors import ParseError, SettingsError
 from daemon.feeds.opml import feed_tables, plan_import, read_opml, write_opml
@@ -101,7 +100,7 @@ def import_opml(settings_path: Path, opml_path: Path) -> int:
     added, skipped = plan_import(outlines, settings.feeds)
     for outline in skipped:
         print(f"skipped (already configured): {outline.url}")
-    added = _valid(added)
+    added = _valid(added) if added else added
     if added:
         _append_checked(settings_path, feed_tables(added, opml_path.name))
     print(f"{len(added)} feeds added to {settings_path}, {len(skipped)} already there")
@@ -111,21 +110,17 @@ def import_opml(settings_path: Path, opml_path: Path) -> int:
 def _valid(outlines: list[tuple[str | None, str]]) -> list[tuple[str | None, str]]:
     """Each feed checked as ``[[feeds]]`` would be; a bad one is skipped, named, and the
     rest still imported (a list of thousands should not fail on one odd address)."""
-    progress = Progress("import", "feeds")
     good: list[tuple[str | None, str]] = []
-    try:
+    with Progress("import", "feeds") as progress:
         for done, (name, url) in enumerate(outlines, 1):
             try:
                 FeedSettings(url=url, name=name)
             except ValidationError as exc:
                 reason = exc.errors()[0]["msg"]
-                # Through tqdm, so that on a terminal the note prints above the bar.
-                tqdm.write(f"skipped (not a usable feed address): {url}: {reason}", sys.stderr)
+                progress.note(f"skipped (not a usable feed address): {url}: {reason}")
             else:
                 good.append((name, url))
             progress(done, len(outlines))
-    finally:
-        progress.close()
     return good
 
 
