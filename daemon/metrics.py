@@ -9,8 +9,6 @@ replicas writing.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 
 from prometheus_client import (
@@ -24,6 +22,7 @@ from prometheus_client import (
 )
 
 from alerts.channels import DeliveryError, Outbound
+from storage.periodic import Periodic
 
 disable_created_metrics()  # type: ignore[no-untyped-call] # a "_created" series per counter doubles the page for nothing
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -130,31 +129,27 @@ class LagMonitor:
     def __init__(self, every: float = 0.5) -> None:
         self.every = every
         self.worst = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._since = time.perf_counter()
+        self._timer = Periodic("loop-lag", self._measure, every)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._since = time.perf_counter()
+        self._timer.start()
 
-    async def _run(self) -> None:
-        while True:
-            planned = time.perf_counter() + self.every
-            await asyncio.sleep(self.every)
-            lag = max(0.0, time.perf_counter() - planned)
-            self.worst = max(self.worst, lag)
-            LOOP_LAG.set(lag)
-            LOOP_LAG_MAX.set(self.worst)
+    async def _measure(self) -> None:
+        now = time.perf_counter()
+        lag = max(0.0, now - self._since - self.every)  # woken this late after its sleep
+        self._since = now
+        self.worst = max(self.worst, lag)
+        LOOP_LAG.set(lag)
+        LOOP_LAG_MAX.set(self.worst)
 
     def scraped(self) -> None:
         """A scrape read the worst lag: the next interval starts from nothing."""
         self.worst = 0.0
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._timer.stop()
 
 
 def delivery_attempted(message: Outbound, seconds: float, error: DeliveryError | None) -> None:

@@ -10,24 +10,21 @@ restarted, while a loop that merely waits on slow feeds keeps them going. Withou
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import socket
 from collections.abc import Mapping
 
+from storage.periodic import Periodic
+
 log = logging.getLogger("newswatch.daemon")
 
 
 class Notifier:
-    def __init__(
-        self, address: str | None, watchdog_usec: int | None = None, pid: int | None = None
-    ) -> None:
+    def __init__(self, address: str | None, watchdog_usec: int | None = None) -> None:
         self.address = address
         self.watchdog = watchdog_usec / 1e6 if watchdog_usec else None
-        self.pid = pid
-        self._task: asyncio.Task[None] | None = None
+        self._pings = Periodic("watchdog", self._ping, self.watchdog / 2) if self.watchdog else None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Notifier:
@@ -37,7 +34,7 @@ class Notifier:
         pid = _integer(env.get("WATCHDOG_PID"))
         if pid is not None and pid != os.getpid():
             usec = None  # the watchdog is meant for another process (our parent, say)
-        return cls(address, usec, pid)
+        return cls(address, usec)
 
     def send(self, message: str) -> bool:
         """One datagram; a missing or refusing socket is logged once per call, never raised:
@@ -60,23 +57,18 @@ class Notifier:
 
     def ready(self, status: str = "") -> None:
         self.send("READY=1" + (f"\nSTATUS={status}" if status else ""))
-        if self.watchdog and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._ping(self.watchdog / 2))
+        if self._pings is not None:
+            self._pings.start()
 
     def stopping(self) -> None:
         self.send("STOPPING=1")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._pings is not None:
+            await self._pings.stop()
 
-    async def _ping(self, every: float) -> None:
-        while True:
-            self.send("WATCHDOG=1")
-            await asyncio.sleep(every)
+    async def _ping(self) -> None:
+        self.send("WATCHDOG=1")
 
 
 def _integer(value: str | None) -> int | None:
