@@ -27,7 +27,7 @@ from daemon.runtime import Runtime
 from storage import channels as channel_state
 from storage import ops, status
 from storage.feeds import list_feeds
-from storage.models import utcnow
+from storage.models import OpsAlert, utcnow
 
 log = logging.getLogger("newswatch.ops")
 FILES_LISTED = 10
@@ -41,12 +41,12 @@ class Trouble:
     message: str
 
 
-async def find_troubles(runtime: Runtime, now: datetime) -> list[Trouble]:
+async def find_troubles(runtime: Runtime, now: datetime, disabled: dict[str, str]) -> list[Trouble]:
+    """``disabled``: the disabled channels and why, which the caller needs too."""
     settings = runtime.settings
     found: list[Trouble] = []
     async with runtime.sessions() as session:
         feeds = await list_feeds(session)
-        disabled = await channel_state.disabled(session)
         since = now - timedelta(seconds=settings.daemon.ops_repeat)
         quarantined = await ops.recent_quarantines(session, since)
         box = await status.outbox_state(session)
@@ -141,7 +141,9 @@ async def check(runtime: Runtime, now: datetime | None = None) -> int:
     if not names:
         return 0
     now = now or utcnow()
-    troubles = await find_troubles(runtime, now)
+    async with runtime.sessions() as session:
+        disabled = await channel_state.disabled(session)
+    troubles = await find_troubles(runtime, now, disabled)
     async with runtime.sessions.begin() as session:
         known = await ops.open_troubles(session)
         for trouble in troubles:
@@ -152,17 +154,16 @@ async def check(runtime: Runtime, now: datetime | None = None) -> int:
         log.info("ops trouble cleared key=%s", key)
     sent = 0
     for trouble in troubles:
-        sent += await _tell(runtime, trouble, now)
+        sent += await _tell(runtime, trouble, now, set(disabled))
     return sent
 
 
-async def _tell(runtime: Runtime, trouble: Trouble, now: datetime) -> int:
+async def _tell(runtime: Runtime, trouble: Trouble, now: datetime, disabled: set[str]) -> int:
     settings = runtime.settings
     async with runtime.sessions.begin() as session:
-        before = (await ops.open_troubles(session)).get(trouble.key)
+        before = await session.get(OpsAlert, trouble.key)
         previous, first_seen = (before.last_sent, before.first_seen) if before else (None, now)
         count = await ops.claim_send(session, trouble.key, now, settings.daemon.ops_repeat)
-        disabled = set(await channel_state.disabled(session))
     if count is None:
         return 0
     uid = "ops_" + hashlib.sha256(f"{trouble.key}|{first_seen}|{count}".encode()).hexdigest()[:32]

@@ -6,7 +6,6 @@ one replica shows the whole fleet's work and survives restarts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,10 +32,7 @@ async def outbox_state(session: AsyncSession) -> OutboxState:
             select(func.count(), func.min(AlertRow.created_at)).where(AlertRow.status == PENDING)
         )
     ).one()
-    oldest = row[1]
-    if isinstance(oldest, str):  # SQLite's min() hands back the stored text
-        oldest = datetime.fromisoformat(oldest + "+00:00")
-    return OutboxState(int(row[0]), oldest)
+    return OutboxState(int(row[0]), row[1])
 
 
 async def alerts_by_channel(session: AsyncSession) -> dict[tuple[str, str], int]:
@@ -64,9 +60,8 @@ async def list_drops(session: AsyncSession) -> list[dict[str, Any]]:
     for source_id, status, n, newest in counts.all():
         entry = per_source.setdefault(source_id, {"files": {}, "last_file_at": None})
         entry["files"][status] = int(n)
-        when = _as_time(newest)
-        if when and (entry["last_file_at"] is None or when > entry["last_file_at"]):
-            entry["last_file_at"] = when
+        if newest and (entry["last_file_at"] is None or newest > entry["last_file_at"]):
+            entry["last_file_at"] = newest
     sources = await session.execute(
         select(Source).where(Source.kind == "drop").order_by(Source.name)
     )
@@ -198,16 +193,3 @@ def _hour(value: Any) -> datetime | None:
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         return aware.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     return None
-
-
-def _as_time(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
-    return value if isinstance(value, datetime) else None
-
-
-async def alerts_of(session: AsyncSession, ids: Sequence[int]) -> list[AlertRow]:
-    if not ids:
-        return []
-    query = select(AlertRow).where(AlertRow.id.in_(list(ids)))
-    return list((await session.execute(query)).scalars())

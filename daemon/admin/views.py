@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -103,13 +104,9 @@ async def refresh_gauges(runtime: Runtime, settings: Settings) -> None:
     metrics.DROP_FILES.clear()
     for state, count in files.items():
         metrics.DROP_FILES.labels(state).set(count)
-    states: dict[str, int] = dict.fromkeys(("ok", "failing", "broken", "disabled"), 0)
-    for feed in rows:
-        if feed.enabled or feed.disabled_reason:
-            state = feed_state(feed, now, settings.polling.broken_after)
-            states[state] = states.get(state, 0) + 1
-    for state, count in states.items():
-        metrics.FEEDS.labels(state).set(count)
+    states = Counter(feed_state(feed, now, settings.polling.broken_after) for feed in rows)
+    for state in ("ok", "failing", "broken", "disabled"):  # not "not in settings"
+        metrics.FEEDS.labels(state).set(states[state])
 
 
 async def render_page(
@@ -141,7 +138,7 @@ async def render_page(
         chart=chart_svg(series["hours"], series["articles"], series["alerts"]),
         totals={"articles": sum(series["articles"]), "alerts": sum(series["alerts"])},
         ago=lambda moment: ago(moment, now),
-        states={s: sum(f["state"] == s for f in feed_rows) for s in ("ok", "failing", "broken")},
+        states=Counter(f["state"] for f in feed_rows),
     )
 
 

@@ -11,7 +11,6 @@ import dataclasses
 import hashlib
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -125,13 +124,11 @@ class Refresher:
     async def refresh(self, job: Job) -> Polled:
         state, feed = job.state, job.feed
         validators = Validators(state.etag, state.last_modified)
-        started = time.perf_counter()
         try:
-            response = await self.fetcher.fetch(state.url, validators, feed.headers)
+            with metrics.FETCH_SECONDS.time():
+                response = await self.fetcher.fetch(state.url, validators, feed.headers)
         except FetchError as exc:
-            metrics.FETCH_SECONDS.observe(time.perf_counter() - started)
             return self.failed(job, "network", str(exc))
-        metrics.FETCH_SECONDS.observe(time.perf_counter() - started)
         metrics.FETCHED_BYTES.inc(len(response.body))
         if response.moved_to:
             log.warning(
