@@ -109,7 +109,8 @@ def started(line: str) -> bool:
 class DaemonProcess:
     """``newswatch run`` as a real subprocess, its log lines collected as they come.
 
-    ``ready`` says which line means the daemon is up (default: its "started" line).
+    ``ready`` says which line means the daemon is up (default: its "started" line);
+    ``options`` follow ``run`` on the command line.
     """
 
     def __init__(
@@ -117,8 +118,10 @@ class DaemonProcess:
         settings: Path,
         env: dict[str, str] | None = None,
         ready: Callable[[str], bool] = started,
+        options: tuple[str, ...] = (),
     ) -> None:
         self.settings = settings
+        self.options = options
         self.env = {**os.environ, **(env or {})}
         self.ready = ready
         self.lines: list[str] = []
@@ -134,6 +137,7 @@ class DaemonProcess:
             "--settings",
             str(self.settings),
             "run",
+            *self.options,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env=self.env,

@@ -3,7 +3,6 @@ secret in any log line, in either format."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -24,7 +23,7 @@ from daemon.logs import (
     secrets_of,
 )
 from daemon.settings import load_settings
-from tests.support import ROOT, DaemonProcess, Receiver, free_port, toml_str
+from tests.support import DaemonProcess, Receiver, free_port, toml_str
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TOKEN = "admin-token-7c0ffee-1234"
@@ -92,7 +91,9 @@ def json_started(line: str) -> bool:
 async def test_a_daemon_run_with_json_logs_writes_only_json_and_no_secret(tmp_path: Path) -> None:
     receiver = await Receiver(statuses=[500]).start()
     settings = leaky_settings(tmp_path, f"http://127.0.0.1:{receiver.port}")
-    daemon = await JsonDaemon(settings, ready=json_started).start()
+    # The flag after the command, where people type it.
+    options = ("--log-format", "json")
+    daemon = await DaemonProcess(settings, ready=json_started, options=options).start()
     try:
         await daemon.wait_log(lambda line: "poll failed" in line)
         (tmp_path / "inbox" / "ferry.txt").write_text(FERRY, "utf-8")
@@ -134,23 +135,6 @@ async def test_text_logs_of_a_daemon_run_hold_no_secret_either(tmp_path: Path) -
         assert secret not in output
     assert "user:***@127.0.0.1" in output
     assert not output.lstrip().startswith("{")
-
-
-class JsonDaemon(DaemonProcess):
-    """The daemon started as ``run --log-format json``: the flag after the command."""
-
-    async def start(self) -> DaemonProcess:
-        self.proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "daemon", "--settings", str(self.settings)),
-            *("run", "--log-format", "json"),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env=self.env,
-            cwd=str(ROOT),
-        )
-        self._reader = asyncio.create_task(self._read())
-        await self.wait_log(self.ready)
-        return self
 
 
 def record(msg: str, *args: object, exc: bool = False, **extra: Any) -> logging.LogRecord:
