@@ -66,7 +66,7 @@ class DeliverySettings(_Strict):
     retry_schedule: tuple[Duration, ...] = Field(default=DEFAULT_RETRY_SCHEDULE, min_length=1)
     batch_size: int = Field(default=50, ge=1, le=1000)
     concurrency: int = Field(default=8, ge=1, le=256)
-    lease: Duration = 120.0
+    lease: Duration = 15.0  # renewed while the send runs: short, so a dead worker's are freed soon
 
 
 class DropSettings(_Strict):
@@ -106,7 +106,7 @@ class PollingSettings(_Strict):
 
     tick: Duration = 5.0
     batch_size: int = Field(default=200, ge=1, le=10_000)
-    lease: Duration = 300.0
+    lease: Duration = 15.0  # renewed while the poll runs, as [delivery] lease
     concurrency: int = Field(default=64, ge=1, le=4096)
     per_host_concurrency: int = Field(default=2, ge=1, le=256)
     per_host_delay: Duration = 1.0
