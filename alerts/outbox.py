@@ -1,7 +1,9 @@
 """The delivery worker: claim due alerts, send them, settle each one, never drop any.
 
 At least once: an alert is marked delivered only after its channel confirmed it. A crash
-between the two repeats the send, with the same ``uid`` so receivers can tell.
+between the two repeats the send, with the same ``uid`` so receivers can tell. Marks are
+written as answers come in (every ``SETTLE_SECONDS``), not when a whole round has been sent:
+with a slow receiver a round takes minutes, and a crash would repeat all of it.
 
 Each round claims due single alerts and due batches. A single alert is first shown to its
 channel's ``Flow``: it may be held into the channel's open batch (digest schedule, quiet
@@ -14,11 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -29,12 +28,16 @@ from alerts.flow import Flow
 from alerts.payload import digest_payload
 from storage import batches, outbox
 from storage import channels as channel_state
+from storage.leases import new_owner, renew
 from storage.models import AlertBatch, AlertRow, utcnow
 
 log = logging.getLogger("newswatch.deliver")
 Attempt = tuple[Outbound, str, "DeliveryError | None"]
 # Told of every send: the message, the seconds the channel took, and its error if any.
 AttemptHook = Callable[[Outbound, float, "DeliveryError | None"], None]
+# How long an answered delivery may wait for its mark: answers within this are written in
+# one transaction, so a busy round does not queue a commit per alert on the database.
+SETTLE_SECONDS = 0.25
 
 
 def next_delay(attempts: int, schedule: Sequence[float], retry_after: float | None) -> float | None:
@@ -47,6 +50,16 @@ def next_delay(attempts: int, schedule: Sequence[float], retry_after: float | No
         return None
     delay = schedule[attempts - 1] * random.uniform(0.9, 1.1)
     return max(delay, retry_after or 0.0)
+
+
+def _outcome(task: asyncio.Future[Attempt | bool | None]) -> Attempt | bool | None:
+    """A send that crashed is logged and left leased: its lease lapses and it is tried again,
+    while the round's other answers are still recorded."""
+    error = task.exception()
+    if error is None:
+        return task.result()
+    log.error("delivery crashed: %r", error, exc_info=error)
+    return None
 
 
 def outbound(row: AlertRow) -> Outbound:
@@ -93,7 +106,7 @@ class DeliveryWorker:
         self.schedule = tuple(schedule)
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
-        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner()
         self._limit = asyncio.Semaphore(concurrency)
 
     async def run_once(self) -> int:
@@ -103,12 +116,20 @@ class DeliveryWorker:
             rows, due_batches = await self._claim()
             if not rows and not due_batches:
                 return sent
-            results = await asyncio.gather(
-                *(self._alert(row) for row in rows), *(self._batch(b) for b in due_batches)
-            )
-            settled = [r for r in results if isinstance(r, tuple)]
-            await self._settle(settled)
-            sent += len(settled) + sum(r is True for r in results)
+            pending = {
+                *(asyncio.ensure_future(self._alert(row)) for row in rows),
+                *(asyncio.ensure_future(self._batch(b)) for b in due_batches),
+            }
+            try:
+                while pending:
+                    done, pending = await asyncio.wait(pending, timeout=SETTLE_SECONDS)
+                    results = [_outcome(task) for task in done]
+                    settled = [r for r in results if isinstance(r, tuple)]
+                    await self._settle(settled)
+                    sent += len(settled) + sum(r is True for r in results)
+            finally:
+                for task in pending:
+                    task.cancel()
 
     async def _claim(self) -> tuple[list[AlertRow], list[AlertBatch]]:
         async with self.sessions.begin() as session:
@@ -229,6 +250,13 @@ class DeliveryWorker:
             *(state, error),
         )
         return when
+
+    async def renew(self) -> None:
+        """Keep the leases of alerts and batches claimed and not yet settled."""
+        now = utcnow()
+        until = now + timedelta(seconds=self.lease_seconds)
+        async with self.sessions.begin() as session:
+            await renew(session, (AlertRow, AlertBatch), self.owner, now=now, until=until)
 
     async def release(self) -> None:
         async with self.sessions.begin() as session:

@@ -12,6 +12,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,11 @@ from daemon.feeds.parsing import ParsePool
 from daemon.feeds.poll import FeedDispatcher
 from daemon.metrics import LagMonitor
 from daemon.notify import Notifier
+from daemon.owner import DatabaseLock
 from daemon.runtime import Runtime, settle_heap
 from daemon.settings import Settings, load_settings
 from daemon.watch import DropWatcher
+from storage.leases import reclaim, stale_owner
 
 log = logging.getLogger("newswatch.daemon")
 DELIVER_JOB = "deliver"
@@ -38,6 +41,8 @@ POLL_JOB = "poll"
 OPS_JOB = "ops"
 WATCH_JOB = "settings-watch"
 WATCH_INTERVAL = 2.0
+LEASE_JOB = "leases"
+MIN_RENEW_SECONDS = 0.5
 MIN_WAKE = timedelta(seconds=0.1)
 
 
@@ -76,6 +81,14 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self._reload_soon)
+        lock = DatabaseLock.take(self.settings)  # before anything slow: a second run fails fast
+        try:
+            return await self._run(lock)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    async def _run(self, lock: DatabaseLock | None) -> int:
         self.lag.start()
         await self._start_admin()  # /healthz answers while the rules and the database load
         try:
@@ -85,6 +98,7 @@ class Daemon:
             raise
         settle_heap()
         try:
+            await self._reclaim(self._runtime, any_host=lock is not None)
             self._schedule(self._runtime)
             self._scheduler.start()
             log.info(
@@ -102,6 +116,23 @@ class Daemon:
         finally:
             await self._shutdown(self._runtime)
         return 0
+
+    async def _reclaim(self, runtime: Runtime, *, any_host: bool) -> None:
+        """Take back at once what a crashed daemon held (see ``storage.leases.stale_owner``);
+        a replica on another host that died is only waited out, one short lease."""
+        stale = partial(stale_owner, any_host=any_host)
+        async with runtime.sessions.begin() as session:
+            freed = await reclaim(session, {runtime.worker.owner}, stale)
+        if freed:
+            log.warning(
+                "reclaimed the leases of a daemon that stopped without handing them back %s",
+                " ".join(f"{table}={n}" for table, n in sorted(freed.items())),
+            )
+
+    async def _renew(self, runtime: Runtime) -> None:
+        await runtime.worker.renew()
+        if self._dispatcher is not None:
+            await self._dispatcher.renew()
 
     async def _start_admin(self) -> None:
         address = self.settings.http_address
@@ -136,6 +167,7 @@ class Daemon:
         self._add(
             DELIVER_JOB, lambda: self._deliver(runtime), self.settings.daemon.delivery_interval, now
         )
+        self._add(LEASE_JOB, lambda: self._renew(runtime), self._renew_every(), now)
         self._add(RETENTION_JOB, runtime.prune, RETENTION_INTERVAL, now + timedelta(minutes=1))
         self._add(WATCH_JOB, self._watch, WATCH_INTERVAL, now + timedelta(seconds=WATCH_INTERVAL))
         self._add(
@@ -144,6 +176,12 @@ class Daemon:
             self.settings.daemon.ops_interval,
             now + timedelta(seconds=min(self.settings.daemon.ops_interval, 10.0)),
         )
+
+    def _renew_every(self) -> float:
+        """A third of the shorter lease: two renewals may fail (a busy database) before a
+        lease lapses under work still running."""
+        shortest = min(self.settings.delivery.lease, self.settings.polling.lease)
+        return max(shortest / 3, MIN_RENEW_SECONDS)
 
     def _schedule_sources(self, runtime: Runtime, now: datetime) -> None:
         """(Re)schedule one job per enabled drop and the feed dispatcher, as settings say."""

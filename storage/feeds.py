@@ -204,8 +204,21 @@ def _release() -> Update:
     )
 
 
+def _renew() -> Update:
+    return (
+        update(Source)
+        .where(
+            Source.kind == FEED,
+            Source.lease_owner == bindparam("owner"),
+            Source.lease_until >= bindparam("now"),
+        )
+        .values(lease_until=bindparam("until"))
+    )
+
+
 _STATES, _LEASE = _sqlite_claim()
 _RELEASE = SqliteStatement(_release(), "owner")
+_RENEW = SqliteStatement(_renew(), "owner", "now", "until")
 _STAMP = row_converter(bind_processors(SQLITE, Source, ("next_poll_at", "lease_until")))
 
 
@@ -318,6 +331,17 @@ async def release(session: AsyncSession, owner: str) -> None:
 def release_on(db: Any, owner: str) -> None:
     """``release`` on a SQLite DBAPI connection."""
     db.execute(_RELEASE.sql, _RELEASE.params(owner=owner))
+
+
+async def renew(session: AsyncSession, owner: str, *, now: datetime, until: datetime) -> None:
+    """Push back the leases ``owner`` still holds (``storage.leases.renew``)."""
+    await session.execute(_renew(), {"owner": owner, "now": now, "until": until})
+
+
+def renew_on(db: Any, owner: str, *, now: datetime, until: datetime) -> None:
+    """``renew`` on a SQLite DBAPI connection."""
+    moment, later = _STAMP((now, until))
+    db.execute(_RENEW.sql, _RENEW.params(owner=owner, now=moment, until=later))
 
 
 async def next_due(session: AsyncSession) -> datetime | None:

@@ -6,7 +6,11 @@ one database never take the same row.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -17,6 +21,83 @@ from storage.models import AlertBatch, AlertRow, Source
 from storage.sql import is_postgres
 
 Leased = TypeVar("Leased", AlertRow, AlertBatch, Source)
+LEASED: tuple[type[Source], type[AlertRow], type[AlertBatch]] = (Source, AlertRow, AlertBatch)
+_HOST_CHARS = 30
+
+
+def new_owner() -> str:
+    """``host:pid:random``: the host and pid say whether the holder can still be alive (see
+    ``stale_owner``); the random part tells this process from an earlier one with its pid."""
+    return f"{socket.gethostname()[:_HOST_CHARS]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def stale_owner(owner: str, *, any_host: bool = False) -> bool:
+    """Whether the lease holder is certainly gone: a process of this host that no longer
+    runs, or an earlier process under this very pid (a restarted container is pid 1 again).
+
+    Holders on other hosts can only be waited out, unless ``any_host``: the caller holds the
+    database on its own (the SQLite lock), so any other holder is a process that died.
+    """
+    host, _, rest = owner.partition(":")
+    pid_text, _, _ = rest.partition(":")
+    if not pid_text.isdigit():
+        return any_host
+    if host != socket.gethostname()[:_HOST_CHARS]:
+        return any_host
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # callers never pass their own owners
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+async def reclaim(
+    session: AsyncSession, keep: Collection[str], stale: Callable[[str], bool]
+) -> Counter[str]:
+    """Free the leases of holders ``stale`` calls gone, leaving ``keep`` (this process's own):
+    a restart after a crash takes its feeds and alerts back at once instead of waiting out
+    the dead process's leases. Returns the rows freed per table."""
+    freed: Counter[str] = Counter()
+    for model in LEASED:
+        owners = await session.scalars(
+            select(model.lease_owner).where(model.lease_owner.is_not(None)).distinct()
+        )
+        gone = [o for o in owners if o is not None and o not in keep and stale(o)]
+        if not gone:
+            continue
+        result = await session.execute(
+            update(model)
+            .where(model.lease_owner.in_(gone))
+            .values(lease_owner=None, lease_until=None),
+            execution_options={"synchronize_session": False},
+        )
+        freed[model.__tablename__] += int(getattr(result, "rowcount", 0) or 0)
+    return freed
+
+
+async def renew(
+    session: AsyncSession,
+    models: Sequence[type[Source] | type[AlertRow] | type[AlertBatch]],
+    owner: str,
+    *,
+    now: datetime,
+    until: datetime,
+) -> None:
+    """Push back ``owner``'s live leases: leases stay short, so a holder that dies loses its
+    work within one lease, yet work that runs longer than a lease is not taken from it.
+    A lease already lapsed is not revived: another holder may have the row by now."""
+    for model in models:
+        await session.execute(
+            update(model)
+            .where(model.lease_owner == owner, model.lease_until >= now)
+            .values(lease_until=until),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def lease_free(

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -29,6 +26,7 @@ from daemon.ingest import Pipeline
 from daemon.settings import FeedSettings, Settings
 from storage import feeds as store
 from storage.lane import SqliteLane
+from storage.leases import new_owner
 from storage.models import utcnow
 
 log = logging.getLogger("newswatch.feeds")
@@ -42,10 +40,6 @@ class TickResult:
     new: int = 0
     failed: int = 0
     alert_ids: list[int] = field(default_factory=list)
-
-
-def new_owner() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class FeedDispatcher:
@@ -239,6 +233,16 @@ class FeedDispatcher:
 
     async def warm_up(self) -> None:
         await self.parser.warm_up()
+
+    async def renew(self) -> None:
+        """Keep the leases of feeds claimed and not yet recorded (see ``storage.leases``)."""
+        now = self.clock()
+        until = now + timedelta(seconds=self.polling.lease)
+        await self._transaction(
+            partial(
+                store.renew_on if self.lane else store.renew, owner=self.owner, now=now, until=until
+            )
+        )
 
     async def release(self) -> None:
         """On the lane, after any claim still running there: its leases are handed back too."""
