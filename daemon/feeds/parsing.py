@@ -13,6 +13,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -30,6 +31,7 @@ log = logging.getLogger("newswatch.feeds")
 T = TypeVar("T")
 PARSE_TIMEOUT = 120.0
 WORKER_NICENESS = 10
+ORPHAN_CHECK_SECONDS = 0.5
 
 
 class PreparedFeed(NamedTuple):
@@ -90,10 +92,39 @@ def parse_page_job(data: bytes, url: str, source: str, zone: ZoneInfo | None) ->
     return articles[0] if articles else None
 
 
-def _yield_to_the_loop() -> None:
+def _start_worker(daemon_pid: int) -> None:
     """Workers run at a lower priority: with every core parsing, the event loop (fetches,
-    timeouts, the database) must still get the CPU the moment it needs it."""
+    timeouts, the database) must still get the CPU the moment it needs it.
+
+    They are children of the fork server, not of the daemon, and neither notices when a
+    SIGKILL ends the daemon: they would live on, holding memory and the daemon's output pipe,
+    one set per crash. So each watches the daemon and leaves when it is gone; the fork server
+    follows once its children are.
+    """
     os.nice(WORKER_NICENESS)
+
+    def watch() -> None:
+        while True:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+            if not _alive(daemon_pid):
+                os._exit(0)
+
+    threading.Thread(target=watch, name="newswatch-orphan-check", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its parent to collect it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except OSError:
+        return True  # no /proc: a zombie is taken for alive
 
 
 def worker_count(setting: int) -> int:
@@ -138,7 +169,10 @@ class ParsePool:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["daemon.feeds.parsing"])  # and what it imports
                 self._executor = ProcessPoolExecutor(
-                    self.processes, mp_context=context, initializer=_yield_to_the_loop
+                    self.processes,
+                    mp_context=context,
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
                 )
             else:
                 self._executor = ThreadPoolExecutor(2, thread_name_prefix="newswatch-parse")
