@@ -122,7 +122,10 @@ class WebhookChannel:
             ) as response:
                 text = (await response.content.read(2048)).decode("utf-8", "replace")
                 return check_status(response.status, response.headers.get("Retry-After"), text)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except TimeoutError as exc:  # its repr is a bare "TimeoutError()"
+            message = f"POST {self.settings.url}: no answer within {self.settings.timeout:g}s"
+            raise DeliveryError(message) from exc
+        except aiohttp.ClientError as exc:
             raise DeliveryError(f"POST {self.settings.url}: {exc!r}") from exc
 
     async def close(self) -> None:
