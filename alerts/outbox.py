@@ -108,28 +108,61 @@ class DeliveryWorker:
         self.lease_seconds = lease_seconds
         self.owner = new_owner()
         self._limit = asyncio.Semaphore(concurrency)
+        # Claimed and not settled yet: only these leases are renewed, so an alert whose send
+        # was cancelled is given up to its lease and retried, never held for good.
+        self._held: set[int] = set()
+        self._held_batches: set[int] = set()
+        self._unwritten: list[Attempt] = []
 
     async def run_once(self) -> int:
-        """Deliver every alert and batch due now, round after round; returns messages sent."""
+        """Deliver every alert and batch due now, round after round; returns messages sent.
+
+        Outcomes that could not be written (the database went away mid-round) are kept and
+        written first next time, their leases renewed meanwhile: those alerts were answered,
+        and sending them again would be a repeat nobody needs.
+        """
         sent = 0
+        if self._unwritten:
+            attempts, self._unwritten = self._unwritten, []
+            await self._write(attempts)
         while True:
             rows, due_batches = await self._claim()
             if not rows and not due_batches:
                 return sent
-            pending = {
-                *(asyncio.ensure_future(self._alert(row)) for row in rows),
-                *(asyncio.ensure_future(self._batch(b)) for b in due_batches),
+            self._held.update(row.id for row in rows)
+            self._held_batches.update(b.id for b in due_batches)
+            alerts: dict[asyncio.Future[Attempt | bool | None], int] = {
+                asyncio.ensure_future(self._alert(row)): row.id for row in rows
             }
+            digests: dict[asyncio.Future[Attempt | bool | None], int] = {
+                asyncio.ensure_future(self._batch(b)): b.id for b in due_batches
+            }
+            pending = {*alerts, *digests}
             try:
                 while pending:
                     done, pending = await asyncio.wait(pending, timeout=SETTLE_SECONDS)
                     results = [_outcome(task) for task in done]
                     settled = [r for r in results if isinstance(r, tuple)]
-                    await self._settle(settled)
+                    for task, result in zip(done, results, strict=True):
+                        if task in digests:
+                            self._held_batches.discard(digests[task])
+                        elif not isinstance(result, tuple):  # held in a batch, or crashed
+                            self._held.discard(alerts[task])
+                    await self._write(settled)
                     sent += len(settled) + sum(r is True for r in results)
             finally:
                 for task in pending:
                     task.cancel()
+                    self._held.discard(alerts.get(task, 0))
+                    self._held_batches.discard(digests.get(task, 0))
+
+    async def _write(self, attempts: list[Attempt]) -> None:
+        try:
+            await self._settle(attempts)
+        except BaseException:
+            self._unwritten.extend(attempts)
+            raise
+        self._held.difference_update(message.alert_id for message, _, _ in attempts)
 
     async def _claim(self) -> tuple[list[AlertRow], list[AlertBatch]]:
         async with self.sessions.begin() as session:
@@ -255,8 +288,11 @@ class DeliveryWorker:
         """Keep the leases of alerts and batches claimed and not yet settled."""
         now = utcnow()
         until = now + timedelta(seconds=self.lease_seconds)
+        held = ((AlertRow, set(self._held)), (AlertBatch, set(self._held_batches)))
         async with self.sessions.begin() as session:
-            await renew(session, (AlertRow, AlertBatch), self.owner, now=now, until=until)
+            for model, ids in held:
+                if ids:
+                    await renew(session, model, self.owner, ids, now=now, until=until)
 
     async def release(self) -> None:
         async with self.sessions.begin() as session:

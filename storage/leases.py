@@ -82,22 +82,24 @@ async def reclaim(
 
 async def renew(
     session: AsyncSession,
-    models: Sequence[type[Source] | type[AlertRow] | type[AlertBatch]],
+    model: type[AlertRow] | type[AlertBatch],
     owner: str,
+    ids: Collection[int],
     *,
     now: datetime,
     until: datetime,
 ) -> None:
-    """Push back ``owner``'s live leases: leases stay short, so a holder that dies loses its
-    work within one lease, yet work that runs longer than a lease is not taken from it.
-    A lease already lapsed is not revived: another holder may have the row by now."""
-    for model in models:
-        await session.execute(
-            update(model)
-            .where(model.lease_owner == owner, model.lease_until >= now)
-            .values(lease_until=until),
-            execution_options={"synchronize_session": False},
-        )
+    """Push back ``owner``'s live leases on ``ids``: leases stay short, so a holder that dies
+    loses its work within one lease, yet work that runs longer than a lease is not taken
+    from it. Only the rows still being worked on are named: one whose work was given up must
+    lapse and be retried. A lease already lapsed is not revived: another holder may have the
+    row by now."""
+    await session.execute(
+        update(model)
+        .where(model.id.in_(list(ids)), model.lease_owner == owner, model.lease_until >= now)
+        .values(lease_until=until),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def lease_free(

@@ -216,8 +216,14 @@ class FeedDispatcher:
             owner=self.owner,
             results=pending,
         )
-        async with self.refresher.store_slots:
-            await self._transaction(record)
+        try:
+            async with self.refresher.store_slots:
+                await self._transaction(record)
+        except BaseException:
+            # Kept for the next flush: the feeds stay leased (and renewed) meanwhile, and a
+            # result given up would leave them leased, never polled, while the daemon lives.
+            self._pending[:0] = pending
+            raise
 
     async def _transaction(self, work: Callable[[Any], Any]) -> Any:
         """``work(db)`` in one transaction: on the SQLite lane (``db`` its connection) if there

@@ -667,12 +667,6 @@ async def test_postgres_restart_is_survived_and_alerts_enqueued_before_go_once(
 
 @pytest.mark.postgres
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="alerts.outbox.DeliveryWorker.renew renews every lease the worker owns, also those "
-    "of alerts whose outcome could not be written (the database went away): they stay leased, "
-    "pending, until the daemon restarts",
-)
 async def test_postgres_lost_while_deliveries_wait_for_answers_delivers_them_after(
     tmp_path: Path, private_postgres: PrivatePostgres, private_url: str
 ) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from storage.engine import create_engine, session_factory
 from storage.leases import new_owner, renew, stale_owner
-from storage.models import AlertBatch, AlertRow, utcnow
+from storage.models import AlertRow, utcnow
 from tests.support import ROOT, DaemonProcess
 from tests.test_crash import add_alerts, wait_delivered, write_settings
 from tests.test_delivery_kit import ScriptedReceiver
@@ -163,7 +163,7 @@ async def test_renew_keeps_only_live_leases(tmp_path: Path, database_url: str) -
             )
         later = now + timedelta(seconds=60)
         async with sessions.begin() as session:
-            await renew(session, (AlertRow, AlertBatch), "me", now=now, until=later)
+            await renew(session, AlertRow, "me", ids, now=now, until=later)
         async with sessions() as session:
             until = dict((await session.execute(select(AlertRow.id, AlertRow.lease_until))).all())
     finally:
