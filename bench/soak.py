@@ -881,14 +881,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def rss_bytes(pid: int) -> int:
+def memory(pid: int) -> dict[str, int]:
+    """VmRSS and its anonymous and file-backed parts, in bytes: SQLite maps its database
+    file, so file-backed pages grow with the database, while a leak shows as anonymous."""
+    found = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+            key, _, value = line.partition(":")
+            if key in found:
+                found[key] = int(value.split()[0]) * 1024
     except OSError:
         pass
-    return 0
+    return found
 
 
 def fd_count(pid: int) -> int:
@@ -904,6 +908,8 @@ class Sample:
     at: float  # seconds since the daemon was ready
     rss_daemon: int
     rss_children: int
+    anon_daemon: int
+    file_daemon: int
     children: int
     fds: int
     metrics: dict[str, float]
@@ -943,11 +949,14 @@ async def sample(
     with contextlib.suppress(aiohttp.ClientError, TimeoutError):
         async with session.get(f"{daemon.base}/metrics") as response:
             metrics = read_metrics(await response.text())
+    own = memory(pid)
     return Sample(
         label,
         time.monotonic() - since,
-        rss_bytes(pid),
-        sum(rss_bytes(k) for k in kids),
+        own["VmRSS"],
+        sum(memory(k)["VmRSS"] for k in kids),
+        own["RssAnon"],
+        own["RssFile"],
         len(kids),
         fd_count(pid),
         metrics,
@@ -965,6 +974,7 @@ class Stored:
     alerts: list[tuple[str, str, int, str, str, int, str]]  # uid rule story channel status n title
     drop_files: Counter[str]
     merged: dict[int, int]
+    feeds: dict[str, tuple[Any, Any, str | None]]  # name: last poll, next poll, last status
 
     def story(self, story_id: int) -> int:
         seen = set()
@@ -997,6 +1007,12 @@ async def read_database(url: str) -> Stored:
             merged = await conn.execute(
                 text("SELECT id, merged_into FROM stories WHERE merged_into IS NOT NULL")
             )
+            feeds = await conn.execute(
+                text(
+                    "SELECT name, last_poll_at, next_poll_at, last_status FROM sources "
+                    "WHERE kind = 'feed'"
+                )
+            )
             return Stored(
                 [(r[0], r[1], r[2], r[3], int(r[4])) for r in articles],
                 [
@@ -1005,6 +1021,7 @@ async def read_database(url: str) -> Stored:
                 ],
                 Counter({str(r[0]): int(r[1]) for r in files}),
                 {int(r[0]): int(r[1]) for r in merged},
+                {str(r[0]): (r[1], r[2], r[3]) for r in feeds},
             )
     finally:
         await engine.dispose()
@@ -1149,6 +1166,8 @@ def summary_lines(r: SoakResult) -> list[str]:
         f"LOST {r.lost}  DUPLICATES {r.duplicates}",
         "RSS daemon+children (MB): " + figures(lambda s: s.rss_total / mb),
         "RSS daemon alone (MB): " + figures(lambda s: s.rss_daemon / mb),
+        "  of it anonymous (MB): " + figures(lambda s: s.anon_daemon / mb),
+        "  of it file-backed (MB): " + figures(lambda s: s.file_daemon / mb),
         "open fds (daemon): " + figures(lambda s: s.fds),
         f"most seen (a sample every {SAMPLE_EVERY:g}s): RSS "
         f"{max(s.rss_total for s in r.samples) / mb:.0f} MB, fds {max(s.fds for s in r.samples)}"
@@ -1223,6 +1242,24 @@ def account(
     result.problems += [f"delivered, never accepted: {a[:6]}" for a in phantom[:5]]
 
 
+def stalled(missing: list[tuple[str, str]], stored: Stored) -> list[str]:
+    """Where the feeds with entries never stored stood in the database at the end: a feed
+    due long before the end and never polled again was dropped by the scheduler, not
+    failing."""
+    names = sorted({source for source, _ in missing if source in stored.feeds})
+    if not names:
+        return []
+    polls = [stored.feeds[name] for name in names]
+    last = sorted(str(p[0])[:19] for p in polls if p[0] is not None)
+    shown = "; ".join(
+        f"{name} last polled {str(stored.feeds[name][0])[:19]} ({stored.feeds[name][2]}), "
+        f"next due {str(stored.feeds[name][1])[:19]}"
+        for name in names[:3]
+    )
+    span = f"{last[0]} to {last[-1]}" if last else "never"
+    return [f"{len(names)} feeds with entries never stored, last polled {span}: {shown}"]
+
+
 def reports_by_number(publisher: Publisher) -> dict[int, Report]:
     return {r.number: r for r in publisher.reports_out()}
 
@@ -1254,6 +1291,7 @@ def check_articles(result: SoakResult, publisher: Publisher, stored: Stored) -> 
     result.missing_articles, result.doubled_articles = len(missing), len(doubled)
     result.unknown_articles = len(unknown)
     result.problems += [f"never stored: {k}" for k in missing[:5]]
+    result.problems += stalled(missing, stored)
     result.problems += [f"stored {wanted[k]} times: {k}" for k in doubled[:5]]
     result.problems += [f"stored, never published: {k}" for k in unknown[:5]]
     split = [number for number, s in stories.items() if len(s) > 1]
