@@ -6,21 +6,23 @@ line, so a person editing the file by hand can fix everything in one pass.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.channels import SETTINGS_BY_TYPE, ChannelSettings
 from alerts.rules import Rule
-from alerts.units import Duration, Size
+from alerts.units import Duration, Size, parse_duration, parse_size
 from daemon.errors import SettingsError
-from daemon.settings_locate import describe_errors, locate
+from daemon.settings_locate import describe_errors, locate, suggestion
 
 DEFAULT_DATABASE = "sqlite+aiosqlite:///data/newswatch.db"
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 86400.0)
@@ -202,6 +204,9 @@ def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Set
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(str(path), [f"not valid TOML: {exc}"]) from exc
+    except RecursionError as exc:
+        message = "not valid TOML: arrays or inline tables nested too deeply"
+        raise SettingsError(str(path), [message]) from exc
     problems: list[str] = []
     raw = _expand(raw, env, (), problems, text)
     settings = _validate(raw, path, text, problems)
@@ -233,9 +238,10 @@ def _expand(
 
 def _validate(raw: dict[str, Any], path: Path, text: str, problems: list[str]) -> Settings | None:
     """Validate each table and array item on its own, so one mistake hides no other."""
+    known = [*_TABLES, *_ARRAYS, "channels"]
     for key in raw:
-        if key not in _TABLES and key not in _ARRAYS and key != "channels":
-            problems.append(locate(text, (key,), "unknown table"))
+        if key not in known:
+            problems.append(locate(text, (key,), "unknown table" + suggestion(key, known)))
     tables = {
         key: _one(model, raw.get(key, {}), (key,), text, problems) for key, model in _TABLES.items()
     }
@@ -254,10 +260,12 @@ def _validate(raw: dict[str, Any], path: Path, text: str, problems: list[str]) -
 def _one(
     model: type[BaseModel], value: Any, loc: tuple[str | int, ...], text: str, problems: list[str]
 ) -> BaseModel | None:
+    if isinstance(value, dict):
+        value = _without_bad_units(model, value, loc, text, problems)
     try:
         return model.model_validate(value)
     except ValidationError as exc:
-        problems.extend(describe_errors(exc, text, prefix=loc))
+        problems.extend(describe_errors(exc, text, prefix=loc, model=model))
         return None
 
 
@@ -277,6 +285,10 @@ def _validate_channels(
 ) -> dict[str, ChannelSettings]:
     channels: dict[str, ChannelSettings] = {}
     for name, table in raw.items():
+        if not isinstance(table, dict):
+            message = f"expected a table [channels.{name}], got {_kind_of(table)}"
+            problems.append(locate(text, ("channels", name), message))
+            continue
         kind = table.get("type")
         model = SETTINGS_BY_TYPE.get(kind) if isinstance(kind, str) else None
         if model is None:
@@ -284,11 +296,92 @@ def _validate_channels(
             message = f"unknown channel type {kind!r} (expected one of: {known})"
             problems.append(locate(text, ("channels", name, "type"), message))
             continue
+        table = _without_bad_units(model, table, ("channels", name), text, problems)
         try:
             channels[name] = model.model_validate(table)
         except ValidationError as exc:
-            problems.extend(describe_errors(exc, text, prefix=("channels", name)))
+            problems.extend(describe_errors(exc, text, prefix=("channels", name), model=model))
     return channels
+
+
+_UNITS: dict[Callable[..., Any], str] = {
+    parse_duration: "a duration like '30s', '10m', '2h' or '1d'",
+    parse_size: "a size like '512KB' or '5MB'",
+}
+
+
+def _without_bad_units(
+    model: type[BaseModel],
+    table: dict[str, Any],
+    loc: tuple[str | int, ...],
+    text: str,
+    problems: list[str],
+) -> dict[str, Any]:
+    """``table`` less the durations and sizes written as a TOML date, time, array or table.
+
+    Their validators read strings and numbers only and fail on anything else with a
+    TypeError, which pydantic does not turn into a validation error; reported here, the
+    rest of the table is still checked.
+    """
+    expected = _unit_keys(model)
+    kept = dict(table)
+    for key, value in table.items():
+        if key not in expected:
+            continue
+        what, many = expected[key]
+        items = list(enumerate(value)) if many and isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            if not isinstance(item, str | int | float):
+                where = (*loc, key) if index is None else (*loc, key, index)
+                problems.append(locate(text, where, f"expected {what}, got {_kind_of(item)}"))
+                kept.pop(key, None)
+    return kept
+
+
+@functools.cache
+def _unit_keys(model: type[BaseModel]) -> dict[str, tuple[str, bool]]:
+    """Keys of ``model`` holding durations or sizes: what each expects, and whether it holds
+    a list of them."""
+    keys: dict[str, tuple[str, bool]] = {}
+    for name, info in model.model_fields.items():
+        found = _unit_of(info.annotation, info.metadata)
+        if found is not None:
+            keys[info.alias or name] = found
+    return keys
+
+
+def _unit_of(annotation: Any, metadata: Iterable[Any] = ()) -> tuple[str, bool] | None:
+    for item in metadata:
+        func = getattr(item, "func", None)
+        what = _UNITS.get(func) if callable(func) else None
+        if what is not None:
+            return what, False
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _unit_of(args[0], annotation.__metadata__)
+    if origin is tuple:
+        inner = _unit_of(args[0]) if args else None
+        return (inner[0], True) if inner is not None else None
+    for arg in args:
+        found = _unit_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _kind_of(value: Any) -> str:
+    """A TOML value as the person who wrote it would name it."""
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, datetime):
+        return f"the date-time {value.isoformat()}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, time):
+        return f"the time {value.isoformat()}"
+    return repr(value)
 
 
 def _cross_check(
@@ -299,13 +392,13 @@ def _cross_check(
     for index, rule in _raw_items(raw, "rules"):
         channels = rule.get("channels")
         for channel in channels if isinstance(channels, list) else []:
-            if channel not in channel_names:
+            if isinstance(channel, str) and channel not in channel_names:
                 message = f"unknown channel {channel!r} (configured: {known})"
                 problems.append(locate(text, ("rules", index, "channels"), message))
     daemon = raw.get("daemon")
     ops = daemon.get("ops_channels") if isinstance(daemon, dict) else None
     for channel in ops if isinstance(ops, list) else []:
-        if channel not in channel_names:
+        if isinstance(channel, str) and channel not in channel_names:
             message = f"unknown channel {channel!r} (configured: {known})"
             problems.append(locate(text, ("daemon", "ops_channels"), message))
     for table, key in (("rules", "name"), ("drops", "name"), ("feeds", "name")):

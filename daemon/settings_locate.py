@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 Loc = tuple[str | int, ...]
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -24,12 +26,36 @@ def locate(text: str, loc: Loc, message: str) -> str:
     return f"{format_loc(loc) or 'settings'}: {message}{where}"
 
 
-def describe_errors(exc: ValidationError, text: str, prefix: Loc = ()) -> list[str]:
+def describe_errors(
+    exc: ValidationError, text: str, prefix: Loc = (), model: type[BaseModel] | None = None
+) -> list[str]:
+    """One line per error; with the ``model`` validated, an unknown key names the known key
+    it is closest to, since most unknown keys are typos."""
     problems = []
     for error in exc.errors():
-        loc: Loc = (*prefix, *(p for p in error["loc"] if isinstance(p, str | int)))
-        problems.append(locate(text, loc, _message(error)))
+        inner: Loc = tuple(p for p in error["loc"] if isinstance(p, str | int))
+        message = _message(error)
+        if error["type"] == "extra_forbidden" and model is not None and inner:
+            message += suggestion(str(inner[-1]), _keys_at(model, inner[:-1]))
+        problems.append(locate(text, (*prefix, *inner), message))
     return problems
+
+
+def suggestion(key: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'database'?"`` for a misspelt key, or nothing when none is close."""
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys the table at ``loc`` inside ``model`` accepts (none where it is no model)."""
+    for part in loc:
+        info = model.model_fields.get(str(part))
+        annotation = info.annotation if info is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 def _message(error: Any) -> str:
@@ -53,7 +79,14 @@ def find_line(text: str, loc: Loc) -> int | None:
     """1-based line of the key at ``loc``, else of its table header; None if not found."""
     table, index, key = _split(loc)
     lines = text.splitlines()
+    if not table and key is not None:  # a name at the top: its [table] header, else its key
+        header = _table_start(lines, key, None)
+        if header is not None:
+            return header + 1
     start = _table_start(lines, table, index)
+    if start is None and key is None and index is None and "." in table:
+        table, _, key = table.rpartition(".")  # [channels] with desk = … inside it
+        start = _table_start(lines, table, None)
     if start is None:
         return None
     if key is None:
