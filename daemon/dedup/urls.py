@@ -28,30 +28,50 @@ _HOST_PREFIXES = ("www.", "amp.", "m.", "mobile.")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _AMP_CACHE = re.compile(r"^[a-z0-9-]+\.cdn\.ampproject\.org$")
 _AMP_PATH_SUFFIX = re.compile(r"(?:/amp|\.amp)(?=/?$)|(?<=\.)amp\.(?=html?$)")
-# RFC 3986 unreserved characters may be percent-encoded or not: decode, then re-encode the rest.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+# RFC 3986 unreserved characters may be percent-encoded or not: decode, then re-encode the
+# rest. "%" itself is re-encoded, so a decoded "%41" stays "%2541" instead of becoming "A" on
+# a second pass.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# A page in an AMP cache is wrapped once; one wrapped deeper than this is no address to fold,
+# and unwrapping each layer re-reads the rest of the string.
+_AMP_CACHE_DEPTH = 3
+# Whitespace and control characters make no host name; urlsplit drops some of them itself.
+_NOT_A_HOST = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def canonical_url(url: str) -> str:
     """Fold the spellings of one web page into one string (non-web identifiers pass unchanged).
 
     http and https are treated as one page because sites move to https long before their
-    feeds and syndication partners do; the result always says ``https``.
+    feeds and syndication partners do; the result always says ``https``. The result is its
+    own canonical form (``canonical_url(canonical_url(u)) == canonical_url(u)``): stored keys
+    and a URL seen again agree however often either was folded.
     """
-    raw = url.strip()
-    try:
-        parts = urlsplit(raw)
-        port = parts.port
-    except ValueError:
+    raw = current = url.strip()
+    for _ in range(_AMP_CACHE_DEPTH + 1):
+        try:
+            parts = urlsplit(current)
+            port = parts.port
+        except ValueError:
+            return current
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            return current
+        host = _canonical_host(parts.hostname)
+        if not host or _NOT_A_HOST.search(host):
+            return current
+        path, query = parts.path, parts.query
+        if not _AMP_CACHE.match(host):
+            break
+        inner = _amp_cache_target(path, query)
+        if inner is None:
+            return current
+        current = inner.strip()
+    else:
         return raw
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return raw
-    host = _canonical_host(parts.hostname)
-    path, query = parts.path, parts.query
-    if _AMP_CACHE.match(host):
-        return _unwrap_amp_cache(path, query) or raw
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port not in (_DEFAULT_PORTS[scheme], _DEFAULT_PORTS["https"]):
         host = f"{host}:{port}"
     fragment = parts.fragment if parts.fragment.startswith("!") else ""
     return urlunsplit(("https", host, _canonical_path(path), _canonical_query(query), fragment))
@@ -59,21 +79,32 @@ def canonical_url(url: str) -> str:
 
 def _canonical_host(hostname: str) -> str:
     host = hostname.lower().rstrip(".")
-    for prefix in _HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            return host[len(prefix) :]
+    stripped = True
+    while stripped:  # amp.m.example.com is example.com too
+        stripped = False
+        for prefix in _HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix) :]
+                stripped = True
     return host
 
 
 def _canonical_path(path: str) -> str:
     path = quote(unquote(path), safe=_PATH_SAFE)
+    while True:  # /a/amp/ loses "/", then "/amp": fold until nothing is left to fold
+        shorter = _shorter_path(path)
+        if shorter == path:
+            return path
+        path = shorter
+
+
+def _shorter_path(path: str) -> str:
     path = re.sub(r"/{2,}", "/", path)
     path = _AMP_PATH_SUFFIX.sub("", path)
-    if path.endswith("/"):
-        path = path.rstrip("/")
+    path = path.rstrip("/")
     if path.endswith(("/index.html", "/index.htm", "/index.php")):
         path = path.rsplit("/", 1)[0]
-    return path or ""
+    return path
 
 
 def _canonical_query(query: str) -> str:
@@ -88,10 +119,9 @@ def _keep_param(name: str, value: str) -> bool:
     return low not in _TRACKING_NAMES and not low.startswith(_TRACKING_PREFIXES)
 
 
-def _unwrap_amp_cache(path: str, query: str) -> str | None:
+def _amp_cache_target(path: str, query: str) -> str | None:
     """``https://example-com.cdn.ampproject.org/c/s/example.com/a`` is ``example.com/a``."""
     match = re.match(r"^/[a-z]+(?:/s)?/(.+)$", path)
     if not match:
         return None
-    inner = "https://" + match.group(1) + (f"?{query}" if query else "")
-    return canonical_url(inner)
+    return "https://" + match.group(1) + (f"?{query}" if query else "")

@@ -57,7 +57,7 @@ def parse_bytes(
     )
     log.debug("parsing %s as %s", name or "<bytes>", shape.value)
     if shape is Shape.FEED:
-        return _feed_articles(_parse_xml_feed(data, clock, source))
+        return _feed_articles(_xml_feed(data, clock, source))
     if shape is Shape.JSON:
         values = load_json(text)
         if len(values) == 1 and is_json_feed(values[0]):
@@ -97,7 +97,19 @@ def parse_feed(
     document = load_json_feed(data) if data.lstrip()[:1] in (b"{", b"\xef") else None
     if document is not None:
         return parse_json_feed(document, clock, source)
-    return _parse_xml_feed(data, clock, source, known=known)
+    return _xml_feed(data, clock, source, known=known)
+
+
+def _xml_feed(
+    data: bytes, clock: Clock, source: str | None, known: Callable[[str], bool] | None = None
+) -> ParsedFeed:
+    """feedparser's own failures (a character reference past U+10FFFF or to a surrogate
+    makes it raise ValueError) refuse the document like any other unreadable input, instead
+    of escaping to the poller or the drop scanner as a crash."""
+    try:
+        return _parse_xml_feed(data, clock, source, known=known)
+    except ValueError as exc:
+        raise ParseError(f"feed document cannot be read: {exc}") from exc
 
 
 def _feed_articles(feed: ParsedFeed) -> list[Article]:
