@@ -7,10 +7,12 @@ line, so a person editing the file by hand can fix everything in one pass.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
@@ -304,9 +306,22 @@ def _validate_channels(
     return channels
 
 
-_UNITS: dict[Callable[..., Any], str] = {
-    parse_duration: "a duration like '30s', '10m', '2h' or '1d'",
-    parse_size: "a size like '512KB' or '5MB'",
+@dataclass(frozen=True)
+class _Unit:
+    """A duration or size as settings write it, and what its validator cannot take."""
+
+    parse: Callable[[Any], float]
+    what: str
+    types: tuple[type, ...]
+    largest: float
+
+
+_LONGEST = 1000 * 365 * 86400.0  # any later moment is past the calendar's end (year 9999)
+_UNITS: dict[Callable[..., Any], _Unit] = {
+    parse_duration: _Unit(
+        parse_duration, "a duration like '30s', '10m', '2h' or '1d'", (str, int, float), _LONGEST
+    ),
+    parse_size: _Unit(parse_size, "a size like '512KB' or '5MB'", (str, int), math.inf),
 }
 
 
@@ -317,32 +332,49 @@ def _without_bad_units(
     text: str,
     problems: list[str],
 ) -> dict[str, Any]:
-    """``table`` less the durations and sizes written as a TOML date, time, array or table.
+    """``table`` less the durations and sizes its unit validators would crash on or let by.
 
-    Their validators read strings and numbers only and fail on anything else with a
-    TypeError, which pydantic does not turn into a validation error; reported here, the
-    rest of the table is still checked.
+    Those validators fail with a TypeError on a TOML date, time, array or table (and a size
+    on a float), with an OverflowError on a size of hundreds of digits, which pydantic does
+    not turn into validation errors; and they accept durations of ``inf``, ``nan`` or
+    millennia, on which the scheduler's date arithmetic fails later. Reported here, the rest
+    of the table is still checked.
     """
     expected = _unit_keys(model)
     kept = dict(table)
     for key, value in table.items():
         if key not in expected:
             continue
-        what, many = expected[key]
+        unit, many = expected[key]
         items = list(enumerate(value)) if many and isinstance(value, list) else [(None, value)]
         for index, item in items:
-            if not isinstance(item, str | int | float):
+            problem = _unit_problem(unit, item)
+            if problem is not None:
                 where = (*loc, key) if index is None else (*loc, key, index)
-                problems.append(locate(text, where, f"expected {what}, got {_kind_of(item)}"))
+                problems.append(locate(text, where, problem))
                 kept.pop(key, None)
     return kept
 
 
+def _unit_problem(unit: _Unit, value: Any) -> str | None:
+    if not isinstance(value, unit.types):
+        return f"expected {unit.what}, got {_kind_of(value)}"
+    try:
+        amount = unit.parse(value)
+    except ValueError:
+        return None  # the model reports it, in the validator's words
+    except OverflowError:
+        return f"expected {unit.what}, got {value!r}"
+    if not amount <= unit.largest:
+        return f"expected {unit.what} of at most {unit.largest / 86400:.0f}d, got {value!r}"
+    return None
+
+
 @functools.cache
-def _unit_keys(model: type[BaseModel]) -> dict[str, tuple[str, bool]]:
-    """Keys of ``model`` holding durations or sizes: what each expects, and whether it holds
-    a list of them."""
-    keys: dict[str, tuple[str, bool]] = {}
+def _unit_keys(model: type[BaseModel]) -> dict[str, tuple[_Unit, bool]]:
+    """Keys of ``model`` holding durations or sizes: their unit, and whether the key holds a
+    list of them."""
+    keys: dict[str, tuple[_Unit, bool]] = {}
     for name, info in model.model_fields.items():
         found = _unit_of(info.annotation, info.metadata)
         if found is not None:
@@ -350,12 +382,12 @@ def _unit_keys(model: type[BaseModel]) -> dict[str, tuple[str, bool]]:
     return keys
 
 
-def _unit_of(annotation: Any, metadata: Iterable[Any] = ()) -> tuple[str, bool] | None:
+def _unit_of(annotation: Any, metadata: Iterable[Any] = ()) -> tuple[_Unit, bool] | None:
     for item in metadata:
         func = getattr(item, "func", None)
-        what = _UNITS.get(func) if callable(func) else None
-        if what is not None:
-            return what, False
+        unit = _UNITS.get(func) if callable(func) else None
+        if unit is not None:
+            return unit, False
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         return _unit_of(args[0], annotation.__metadata__)

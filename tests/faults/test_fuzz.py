@@ -708,6 +708,9 @@ def load_or_refuse(folder: Path, text: str) -> Settings | None:
         assert exc.path == str(path.resolve())
         assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
         return None
+    now = datetime.now(UTC)
+    for seconds in durations(loaded):
+        assert seconds >= 0 and now + timedelta(seconds=seconds) > now - timedelta(seconds=1)
     if not needs_gazetteer(loaded.rules):
         try:
             build_matcher(loaded)
@@ -715,6 +718,37 @@ def load_or_refuse(folder: Path, text: str) -> Settings | None:
             assert exc.problems
             assert all(p.startswith("rules[") for p in exc.problems), exc.problems
     return loaded
+
+
+def durations(loaded: Settings) -> Iterator[float]:
+    """Every duration a loaded file holds: the scheduler adds each to the clock."""
+    parts: list[BaseModel] = [loaded.daemon, loaded.delivery, loaded.polling, loaded.dedup]
+    parts += [*loaded.drops, *loaded.feeds, *loaded.channels.values()]
+    for part in parts:
+        for name, info in type(part).model_fields.items():
+            if "parse_duration" not in repr((info.annotation, info.metadata)):
+                continue
+            value = getattr(part, name)
+            yield from value if isinstance(value, tuple) else [] if value is None else [value]
+
+
+SCHEMA = [(f"[{name}]", key) for name, model in _TABLES.items() for key in schema_keys(model)]
+SCHEMA += [(f"[[{name}]]", key) for name, model in _ARRAYS.items() for key in schema_keys(model)]
+SCHEMA += [
+    (f'[channels.c]\ntype = "{kind}"', key)
+    for kind, model in SETTINGS_BY_TYPE.items()
+    for key in schema_keys(model)
+    if key != "type"
+]
+
+
+@bounded(examples=300)
+@given(st.sampled_from(SCHEMA), setting_scalar)
+def test_every_key_of_the_schema_takes_any_value_or_refuses_it(
+    settings_dir: Path, where: tuple[str, str], value: Any
+) -> None:
+    header, key = where
+    load_or_refuse(settings_dir, f"{header}\n{toml_key(key)} = {toml_value(value)}\n")
 
 
 @bounded(examples=200)

@@ -94,6 +94,22 @@ WRONG_TYPES = [
         ],
     ),
     (
+        '[[drops]]\nname = "inbox"\npath = "drops"\nmax_file_size = 1.5\nsettle = inf\n',
+        [
+            "drops[0].max_file_size: expected a size like '512KB' or '5MB', got 1.5 (line 13)",
+            f"drops[0].settle: {DURATION} of at most 365000d, got inf (line 14)",
+        ],
+    ),
+    (
+        f'[polling]\ntick = nan\nmax_response_size = "{"9" * 400}"\nlease = "365001d"\n',
+        [
+            f"polling.tick: {DURATION} of at most 365000d, got nan (line 11)",
+            "polling.max_response_size: expected a size like '512KB' or '5MB', "
+            f"got '{'9' * 400}' (line 12)",
+            f"polling.lease: {DURATION} of at most 365000d, got '365001d' (line 13)",
+        ],
+    ),
+    (
         '[channels.hook]\ntype = "webhook"\nurl = "https://x.org"\ntimeout = {seconds = 5}\n',
         [f"channels.hook.timeout: {DURATION}, got a table (line 13)"],
     ),
