@@ -19,6 +19,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 from sqlalchemy import select, update
 
 from storage.engine import create_engine, session_factory
@@ -105,7 +106,7 @@ async def test_restart_after_sigkill_takes_back_leases_and_repeats_only_in_fligh
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert set(ids) == set(uids), "every alert arrived, nothing else did"
     repeated = [uid for uid, n in Counter(ids).items() if n > 1]
-    first_answer = {}
+    first_answer: dict[str, float] = {}
     for request, answered in zip(receiver.requests, receiver.times, strict=True):
         first_answer.setdefault(request.headers["webhook-id"], answered)
     late = [u for u in repeated if first_answer[u] < killed - MARK_WITHIN]
@@ -187,3 +188,67 @@ def test_stale_owner_knows_dead_processes_of_this_host_only() -> None:
     assert not stale_owner(f"elsewhere:{dead_pid}:0badc0de"), "another host's is waited out"
     assert stale_owner(f"elsewhere:{dead_pid}:0badc0de", any_host=True)
     assert new_owner().startswith(f"{host}:{os.getpid()}:")
+
+
+def children_of(pid: int) -> set[int]:
+    """Every process descended from ``pid`` (the fork server and the parser workers)."""
+    found: set[int] = set()
+    wanted = {pid}
+    while wanted:
+        parent = wanted.pop()
+        for child in psutil.Process(parent).children() if psutil.pid_exists(parent) else []:
+            found.add(child.pid)
+            wanted.add(child.pid)
+    return found
+
+
+async def test_parser_workers_leave_when_the_daemon_is_killed(tmp_path: Path) -> None:
+    """They are children of the fork server, not of the daemon: before, each SIGKILL left a
+    fork server and its workers behind for good, holding memory and the daemon's output."""
+    receiver = await ScriptedReceiver().start()
+    feed = await ScriptedReceiver().start()  # answers 200 "ok": an unreadable feed is enough
+    settings = write_settings(
+        tmp_path / "settings.toml", f"sqlite+aiosqlite:///{tmp_path / 'nw.db'}", receiver.url
+    )
+    settings.write_text(
+        settings.read_text()
+        + f'\n[polling]\nparse_processes = 2\n\n[[feeds]]\nname = "x"\nurl = "{feed.url}"\n'
+    )
+    everything_seen: set[int] = set()
+    try:
+        daemon = await DaemonProcess(settings).start()
+        assert daemon.proc is not None
+        pid = daemon.proc.pid
+        deadline = time.monotonic() + 20
+        workers: set[int] = set()
+        while len(workers) < 3 and time.monotonic() < deadline:  # fork server + 2 workers
+            await asyncio.sleep(0.2)
+            workers = children_of(pid)
+        assert len(workers) >= 3, f"parser workers never started: {daemon.log()}"
+        everything = {p for w in workers for p in (w, *children_of(w))}
+        everything_seen.update(everything)
+        daemon.proc.kill()
+        await daemon.proc.wait()
+        deadline = time.monotonic() + 5
+        alive = everything
+        while alive and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            alive = alive_after(everything)
+        assert not alive, f"still running 5 s after the daemon was killed: {sorted(alive)}"
+        await daemon.stop(signal.SIGKILL, within=5)  # its output ends with the workers
+    finally:
+        for pid in alive_after(everything_seen):
+            os.kill(pid, signal.SIGKILL)
+        await receiver.stop()
+        await feed.stop()
+
+
+def alive_after(pids: set[int]) -> set[int]:
+    return {p for p in pids if psutil.pid_exists(p) and not zombie(p)}
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
