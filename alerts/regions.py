@@ -70,6 +70,7 @@ class Gazetteer:
     def _unknown_message(self, spec: str) -> str:
         names = sorted({p.name for p in self._index.places if p.kind != "city"})
         names += sorted({p.name for p in self._index.places if p.kind == "city"})
+        names = list(dict.fromkeys(names))  # a region and a city of one name: suggested once
         close = difflib.get_close_matches(spec, names, n=5, cutoff=0.7)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return f"unknown region {spec!r}: not an ISO 3166 code nor a known place name{hint}"

@@ -18,6 +18,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
+from sqlalchemy.exc import DBAPIError
 
 from daemon import ops
 from daemon.admin import AdminServer
@@ -289,6 +290,8 @@ class Daemon:
             self._inflight[job_id] = task
             try:
                 await func()
+            except DBAPIError as exc:  # the database is away: one line, not a traceback a scan
+                log.error("job failed job=%s: %s", job_id, str(exc).partition("\n")[0])
             except Exception:  # one failed run must not end the schedule
                 log.exception("job failed job=%s", job_id)
             finally:

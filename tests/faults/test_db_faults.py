@@ -321,7 +321,9 @@ async def test_sqlite_lock_beyond_the_busy_timeout_is_reported_and_retried(
                 await daemon.wait_log(lambda line: "database is locked" in line, 10)
                 named = f"database is locked (database {db})"
                 await daemon.wait_log(lambda line: named in line, 5)
-                await daemon.wait_log(lambda line: "job failed job=drop:inbox" in line, 5)
+                failed = await daemon.wait_log(lambda line: "job failed job=drop:inbox" in line, 5)
+                assert named in failed, "the failure is one line that says what and where"
+                assert "Traceback" not in daemon.log(), "a database away is not a crash"
                 await released(locker)
                 assert len(hook.requests) == 1, "nothing was stored under the lock"
             await daemon.wait_log(lambda line: "ingested" in line and "report-2.json" in line)
