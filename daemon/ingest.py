@@ -38,6 +38,7 @@ from storage.articles import (
     update_article,
 )
 from storage.backlog import BandBacklog, Indexed
+from storage.sql import serialize_placement
 from storage.stories import current_stories, merge_stories
 from storage.types import Article
 
@@ -319,10 +320,14 @@ async def ingest_many(
     handful of statements: per-article round trips to the database, not the work itself,
     used to set the pace. Inputs are placed in order, each seeing the ones before it.
 
+    Placement waits for any other transaction placing articles (``serialize_placement``):
+    copies of one report stored at the same moment must find each other.
+
     ``new_only``: an item already stored is seen, whatever its text now (a feed's entries
     are compared by identity, since many feeds rewrite their old entries on every fetch).
     """
     results = [IngestResult() for _ in inputs]
+    await serialize_placement(session)
     keyed = [
         (n, source, key_of(a), a) for n, (source, articles) in enumerate(inputs) for a in articles
     ]

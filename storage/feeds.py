@@ -31,6 +31,7 @@ from storage.sql import (
     bind_processors,
     dialect,
     insert_ignore,
+    lock_for_writing,
     placeholders,
     result_processors,
     row_converter,
@@ -227,10 +228,8 @@ async def claim_due(
 ) -> list[FeedState]:
     """Lease up to ``limit`` due feeds, the longest overdue (and never polled) first."""
     if dialect(session) == "sqlite":
+        await lock_for_writing(session)  # see claim_on
         connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None or not driver.in_transaction:
-            await connection.exec_driver_sql("BEGIN IMMEDIATE")  # see claim_on
         return await connection.run_sync(
             lambda sync: claim_on(
                 sync.connection.dbapi_connection,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -29,6 +29,35 @@ class SqliteStatement:
     def params(self, **values: Any) -> list[Any]:
         given = {**self._fixed, **values}
         return [given[name] for name in self._order]
+
+
+# pg_advisory_xact_lock key of story placement ("nw-place" in ASCII): one per database.
+PLACEMENT_LOCK = 0x6E772D706C616365
+
+
+async def lock_for_writing(session: AsyncSession) -> None:
+    """SQLite: take the write lock now (``BEGIN IMMEDIATE``) rather than at the first write.
+
+    The driver starts a transaction only before the first write, so reads made before it see
+    no snapshot and hold no lock: a writer that reads, decides, then writes could decide on
+    what another writer is changing at the same moment."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None or not driver.in_transaction:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def serialize_placement(session: AsyncSession) -> None:
+    """Hold placement to one transaction at a time, until this one ends.
+
+    Two copies of one report stored at the same moment, by two sources of one daemon or by
+    two replicas, would each look for the other before either committed, find nothing, and
+    start two stories that both alert. On PostgreSQL a transaction-level advisory lock, on
+    SQLite the write lock taken at once, makes the second wait and then find the first."""
+    if is_postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLACEMENT_LOCK})
+    elif dialect(session) == "sqlite":
+        await lock_for_writing(session)
 
 
 def dialect(session: AsyncSession) -> str:
