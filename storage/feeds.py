@@ -206,13 +206,20 @@ def _release() -> Update:
 
 
 def _renew() -> Update:
-    return (
-        update(Source)
+    """Rows another transaction is writing (a poll's result) are skipped, not waited for: they
+    need no renewal, and waiting would lock rows in another order than that writer does."""
+    held = (
+        select(Source.id)
         .where(
             Source.kind == FEED,
             Source.lease_owner == bindparam("owner"),
             Source.lease_until >= bindparam("now"),
         )
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Source)
+        .where(Source.id.in_(held.scalar_subquery()))
         .values(lease_until=bindparam("until"))
     )
 
@@ -285,7 +292,10 @@ async def record_results(
         )
         return
     write = _result_writer(dialect)
-    rows = [(*write(_RESULT_VALUES(r)), owner) for r in results]
+    # In id order, as every other writer of these rows locks them: two transactions taking
+    # the same rows in different orders deadlock.
+    ordered = sorted(results, key=itemgetter("id"))
+    rows = [(*write(_RESULT_VALUES(r)), owner) for r in ordered]
     marks = placeholders(dialect, len(STATE_COLUMNS) + 2)
     sets = ", ".join(f"{name} = {mark}" for name, mark in zip(STATE_COLUMNS, marks, strict=False))
     sql = (

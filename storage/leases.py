@@ -94,10 +94,13 @@ async def renew(
     from it. Only the rows still being worked on are named: one whose work was given up must
     lapse and be retried. A lease already lapsed is not revived: another holder may have the
     row by now."""
-    await session.execute(
-        update(model)
+    held = (
+        select(model.id)
         .where(model.id.in_(list(ids)), model.lease_owner == owner, model.lease_until >= now)
-        .values(lease_until=until),
+        .with_for_update(skip_locked=True)  # being settled right now: no renewal needed
+    )
+    await session.execute(
+        update(model).where(model.id.in_(held.scalar_subquery())).values(lease_until=until),
         execution_options={"synchronize_session": False},
     )
 
