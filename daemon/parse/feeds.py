@@ -7,9 +7,11 @@ could read; its complaint is kept in ``bozo_error`` for the source's status page
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ import feedparser_rs
 
 from daemon.errors import ParseError
 from daemon.parse.dates import Clock, impossible, parse_when
+from daemon.parse.decode import binary_kind, is_utf8, read_not_utf8
 from daemon.parse.fields import clean_line, detect_language, estimate_reading_time, unique
 from daemon.parse.htmltext import html_paragraphs
 from storage.types import Article, Image
@@ -70,26 +73,182 @@ def parse_xml_feed(
     feedparser's HTML sanitiser is left off: every fragment is read into plain text by
     ``html_paragraphs``, which drops scripts, styles, frames and the like itself. The
     sanitiser cost a quarter of feedparser's time, and parsing is most of polling's CPU."""
+    original = data
+    data, notes = _as_utf8(data)
+    data, entity_notes = _defuse_entities(data)
+    notes += entity_notes
     parsed = _fast(data) if fast else None
     if parsed is None:
         parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=False)
     feed = parsed.get("feed", {})
     language = _language_code(feed.get("language"))
     articles, seen = [], []
+    ids: set[str] = set()
+    repeated: list[str] = []
     for e in parsed.get("entries", []):
         guid = _entry_guid(e)
-        if known is not None and guid and guid.strip() and known(guid):
-            seen.append((guid, _guarded(partial(_entry_date, e, clock), e, source)))
-        else:
-            articles.append(_guarded(partial(_entry, e, clock, source, language), e, source))
+        if guid and guid.strip():
+            if guid in ids:
+                repeated.append(guid)
+                continue
+            ids.add(guid)
+            if known is not None and known(guid):
+                seen.append((guid, _guarded(partial(_entry_date, e, clock), e, source)))
+                continue
+        articles.append(_guarded(partial(_entry, e, clock, source, language), e, source))
+    if repeated:
+        notes.append(_repeats(repeated))
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    complaint = f"{type(bozo).__name__}: {bozo}" if bozo is not None else None
+    if not original.strip():  # feedparser finds nothing wrong with nothing
+        notes.append("an empty document, not a feed")
+    elif complaint is not None:
+        what = None if articles or seen else _what_it_is(original)
+        notes.append(f"{what}, not a feed ({complaint})" if what else complaint)
     return ParsedFeed(
         articles=[a for a in articles if a is not None],
         title=clean_line(str(feed.get("title") or "")),
         ttl_minutes=_int(feed.get("ttl")),
-        bozo_error=f"{type(bozo).__name__}: {bozo}" if bozo is not None else None,
+        bozo_error="; ".join(notes) if notes else None,
         known=seen,
     )
+
+
+def _repeats(guids: list[str]) -> str:
+    """Entries sharing a GUID are one entry to storage; the first listed (feeds list the
+    newest first) is the one kept, and the others are named so the publisher can be told."""
+    shown = ", ".join(repr(g) for g in dict.fromkeys(guids) if g)
+    if len(shown) > 200:
+        shown = shown[:200] + "…"
+    many = len(guids) != 1
+    return (
+        f"{len(guids)} {'entries repeat' if many else 'entry repeats'} the GUID of an earlier "
+        f"entry, only the first kept: {shown}"
+    )
+
+
+_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*["'])([^"']*)(["'])""")
+
+
+def _as_utf8(data: bytes) -> tuple[bytes, list[str]]:
+    """The document as UTF-8 declared as such, when its bytes are not what it declares, with
+    what was wrong; otherwise untouched (feedparser reads a correct declaration itself).
+
+    feedparser believes a declaration that decodes, and a Cyrillic code page decodes any
+    bytes; a document that fails its declaration is read as windows-1252, and one stray
+    byte in a UTF-8 feed sends the whole feed there. Either garbles every letter of every
+    entry, so the bytes are read here as they are, not as they claim."""
+    if data.startswith(_BOMS) or b"\x00" in data[:256] or binary_kind(data[:16]):
+        return data, []
+    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    match = _XML_ENCODING.match(body)
+    declared = match.group(2).decode("ascii", "replace").strip() if match else None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        read, note = read_not_utf8(body, declared, exc)
+        if read is None or note is None:
+            return data, []
+        text = read
+    else:
+        if declared is None or is_utf8(declared) or body.isascii():
+            return data, []
+        note = f"document declared as {declared}, but the bytes are UTF-8: read as UTF-8"
+    out = text.encode("utf-8")
+    # Named as feedparser names the same complaint, for whoever reads the feed's status.
+    note = f"CharacterEncodingOverride: {note}"
+    return (_XML_ENCODING.sub(rb"\1utf-8\3", out, count=1) if match else out), [note]
+
+
+# An internal DTD subset, and the entity declarations in it (the document's entities).
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_DOCTYPE = re.compile(rb"<!DOCTYPE\s+([^\s\[>]+)[^\[>]*(?:\[(.*)\]\s*)?>", re.S)
+_ENTITY = re.compile(
+    rb"""<!ENTITY\s+(%\s*)?([^\s"'>]+)\s+(?:(SYSTEM|PUBLIC)\b[^>]*|"([^"]*)"|'([^']*)')\s*>"""
+)
+_ENTITY_NAME = re.compile(rb"\w+")
+_CHARACTER = re.compile(rb"&#(?:\d{1,7}|x[0-9a-fA-F]{1,6});")
+_REFERENCE = re.compile(rb"&(\w+);")
+# What a document's own entities may add to it in all: a little text repeated a few times
+# ("&copy-line;"). A larger total is an expansion attack.
+ENTITY_BUDGET = 100_000
+
+
+def _defuse_entities(data: bytes) -> tuple[bytes, list[str]]:
+    """The document with its own entities made harmless, and what was refused.
+
+    An entity that names a file or address (XXE), a parameter entity, or one built of other
+    entities ("billion laughs") becomes empty: it is never read, fetched or expanded. Plain
+    text entities stay unless together they would add more than ENTITY_BUDGET bytes (one
+    long entity repeated thousands of times); then they all become empty. feedparser drops
+    such declarations itself in most cases, but its lenient parser then expands plain ones
+    without any bound (a 100 KB document made 300 MB of one title)."""
+    first = _FIRST_ELEMENT.search(data)
+    end = first.start() if first else len(data)
+    if data.find(b"<!ENTITY", 0, end) < 0:
+        return data, []
+    doctype = _DOCTYPE.search(data, 0, end)
+    if doctype is None or doctype.group(2) is None:
+        return data, []
+    refused: dict[str, list[str]] = {}
+    values: dict[bytes, bytes] = {}
+    for match in _ENTITY.finditer(doctype.group(2)):
+        name, value = match.group(2), match.group(4)
+        if value is None:
+            value = match.group(5)
+        shown = repr(name.decode("utf-8", "replace"))
+        if match.group(1) or not _ENTITY_NAME.fullmatch(name):
+            refused.setdefault("a parameter entity or an odd name, ignored", []).append(shown)
+            continue
+        values[name] = b""
+        if match.group(3):
+            refused.setdefault("external (a file or address), not read", []).append(shown)
+        elif value is not None and _CHARACTER.fullmatch(value):
+            values[name] = value
+        elif value is not None and (b"&" in value or b"<" in value or b'"' in value):
+            refused.setdefault("built of other entities or markup, not expanded", []).append(shown)
+        else:
+            values[name] = value or b""
+    notes = [f"{_entities(names)}: {why}" for why, names in refused.items()]
+    uses = Counter(m.group(1) for m in _REFERENCE.finditer(data, doctype.end()))
+    growth = sum(len(value) * uses[name] for name, value in values.items())
+    if growth > ENTITY_BUDGET:
+        notes.append(
+            f"entities would add {growth:,} bytes to the document (more than "
+            f"{ENTITY_BUDGET:,}): not expanded"
+        )
+        values = dict.fromkeys(values, b"")
+    subset = b"".join(b'\n<!ENTITY %s "%s">' % item for item in values.items())
+    declared = b"<!DOCTYPE " + doctype.group(1) + b" [" + subset + b"\n]>" if values else b""
+    return data[: doctype.start()] + declared + data[doctype.end() :], notes
+
+
+def _entities(names: list[str]) -> str:
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"entity {listed}" if len(names) == 1 else f"entities {listed}"
+
+
+_HTML_PAGE = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.I)
+_HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})", re.I)
+_ROOT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
+
+
+def _what_it_is(data: bytes) -> str | None:
+    """What a document that holds no feed is, so its poll's error says what the server sent
+    (a publisher's error page, an image, a sitemap) rather than where an XML parser gave up."""
+    head = data[:4096]
+    kind = binary_kind(head)
+    if kind is not None:
+        return f"a binary file ({kind})"
+    if _HTML_PAGE.search(head):
+        found = _HTML_TITLE.search(head)
+        title = clean_line(found.group(1).decode("utf-8", "replace")) if found else ""
+        return f"an HTML page titled {title!r}" if title else "an HTML page"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "a JSON document that is no JSON Feed"
+    root = _ROOT.search(head)
+    return f"an XML document whose root is <{root.group(1).decode()}>" if root else None
 
 
 # Constructs feedparser-rs reads differently from feedparser (bench/feed_equivalence.py):
@@ -211,12 +370,12 @@ def _entry_date(entry: Any, clock: Clock) -> datetime | None:
     """The printed date read with the source's zone; feedparser's UTC tuple as a fallback
     (it assumes UTC for zone-less dates, which a configured timezone should override)."""
     for key in ("published", "updated", "created"):
-        raw = entry.get(key)
+        raw = _own(entry, key)
         if isinstance(raw, str) and (parsed := parse_when(raw, clock)) is not None:
             return parsed
         if isinstance(raw, str) and impossible(raw):
             return None  # the entry stays, without a date
-        stamp = entry.get(f"{key}_parsed")
+        stamp = _own(entry, f"{key}_parsed")
         if stamp is not None:
             year, month, day, hour, minute, second = stamp[:6]
             try:
@@ -224,6 +383,13 @@ def _entry_date(entry: Any, clock: Clock) -> datetime | None:
             except (ValueError, OverflowError):
                 return None  # an impossible date: the entry stays, without one
     return None
+
+
+def _own(entry: Any, key: str) -> Any:
+    """The entry's own value for ``key``: feedparser answers a missing ``updated`` with the
+    ``published`` value (the one just found unreadable) and a DeprecationWarning, which under
+    ``-W error`` cost the whole feed."""
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
 
 
 def _entry_images(entry: Any) -> list[Image]:
