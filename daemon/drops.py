@@ -4,6 +4,9 @@ A file is read once it has settled (unchanged for ``settle`` seconds) and never 
 name, so a file still being written is not read half-way. Its content hash decides whether it
 is new: the same content under another name is not read again. A file that cannot be read is
 moved to the quarantine folder beside a ``.error`` file that says why; nothing else stops.
+An empty file is first given EMPTY_GRACE to grow; a link out of the folder, a pipe, a socket
+or a device is quarantined unopened; a file the system will not let us open stays where it
+is and is tried again at the next scan.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,10 +40,37 @@ log = logging.getLogger("newswatch.drops")
 
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".download", "~")
 QUARANTINED, INGESTED = "quarantined", "ingested"
+# An empty file is a writer's first step as often as a mistake: it is given this long to
+# grow (or its settle time, if longer) before it is quarantined as empty.
+EMPTY_GRACE = 60.0
+_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a folder"),
+)
 
 
 def is_temporary(name: str) -> bool:
     return name.startswith((".", "~")) or name.lower().endswith(TEMPORARY_SUFFIXES)
+
+
+def shown(path: Path | str) -> str:
+    """A path as text that can be logged, stored and written: a name that is not UTF-8
+    (bytes from another system's code page) keeps its odd bytes as ``\\xNN`` escapes, and
+    control characters (a newline in a name would forge a log line) are escaped the same."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return _CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def _not_regular(mode: int) -> str | None:
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
 @dataclass(slots=True)
@@ -78,6 +110,7 @@ class DropScanner:
         self.pipeline = pipeline
         self.zone = ZoneInfo(settings.timezone) if settings.timezone else None
         self._handled: dict[Path, tuple[int, float]] = {}
+        self._unreadable: dict[Path, str] = {}  # the error last logged for each such file
         # The periodic scan and the notified one take turns: the same file read by both at
         # once would be checked against the database before either had recorded it.
         self._turn = asyncio.Lock()
@@ -114,14 +147,23 @@ class DropScanner:
         found = []
         for path in self._walk():
             try:
-                stat = path.stat()
+                info = path.stat()
             except OSError:
                 continue
-            key = (stat.st_size, stat.st_mtime)
-            if self._handled.get(path) == key or now - stat.st_mtime < settle:
+            key = (info.st_size, info.st_mtime)
+            if self._handled.get(path) == key or now - info.st_mtime < settle:
                 continue
-            found.append(Candidate(path, stat.st_size, stat.st_mtime))
+            if info.st_size == 0 and self._waits_for_content(info, now, settle):
+                continue
+            found.append(Candidate(path, info.st_size, info.st_mtime))
         return sorted(found, key=lambda c: (c.mtime, c.path.name))
+
+    def _waits_for_content(self, info: os.stat_result, now: float, settle: float) -> bool:
+        """An empty regular file waits for its writer, in the daemon; a one-off ingest (no
+        quarantine) reports it at once."""
+        if self.quarantine is None or not stat.S_ISREG(info.st_mode):
+            return False
+        return now - info.st_mtime < max(settle, EMPTY_GRACE)
 
     def _walk(self) -> Iterator[Path]:
         for folder, dirs, files in os.walk(self.root):
@@ -155,15 +197,14 @@ class DropScanner:
         try:
             data = await asyncio.to_thread(self._read, candidate)
         except OSError as exc:
-            log.warning(
-                "cannot read drop file source=%s path=%s: %s", self.settings.name, path, exc
-            )
+            self._cannot_read(candidate, exc, result)
             return
         except ParseError as exc:
             # Unread content has no hash; identify the file itself so each one is recorded.
-            marker = f"unread:{path}:{candidate.size}:{candidate.mtime}".encode()
+            marker = b"unread:%s:%d:%r" % (os.fsencode(path), candidate.size, candidate.mtime)
             await self._quarantine(candidate, hashlib.sha256(marker).hexdigest(), str(exc), result)
             return
+        self._unreadable.pop(path, None)
         sha = hashlib.sha256(data).hexdigest()
         async with self.sessions() as session:
             known = await dropfiles.known_content(session, self.source_id, sha)
@@ -172,7 +213,7 @@ class DropScanner:
             if status == QUARANTINED:
                 await self._quarantine(candidate, sha, error or "quarantined before", result)
             else:
-                log.info("already read source=%s path=%s", self.settings.name, path.name)
+                log.info("already read source=%s path=%s", self.settings.name, shown(path.name))
             self._handled[path] = (candidate.size, candidate.mtime)
             return
         try:
@@ -181,20 +222,61 @@ class DropScanner:
             await self._quarantine(candidate, sha, str(exc), result)
             return
         except Exception as exc:  # a parser bug must cost one file, not the daemon
-            log.exception("parser failed source=%s path=%s", self.settings.name, path)
+            log.exception("parser failed source=%s path=%s", self.settings.name, shown(path))
             await self._quarantine(candidate, sha, f"parser error: {exc!r}", result)
             return
         await self._store(candidate, sha, articles, result)
 
+    def _cannot_read(self, candidate: Candidate, exc: OSError, result: ScanResult) -> None:
+        """A file the operating system will not let us read (permissions, gone since the
+        listing) is left where it is and tried again at the next scan, but said once per
+        error, not every scan. A one-off ingest counts it as unreadable."""
+        path = candidate.path
+        reason = f"cannot read: {exc.strerror or exc}"
+        if self.quarantine is None:
+            result.quarantined += 1
+            result.errors.append(f"{shown(path)}: {reason}")
+        if self._unreadable.get(path) == reason:
+            return
+        self._unreadable[path] = reason
+        log.warning(
+            "cannot read drop file source=%s path=%s: %s (tried again at the next scan)",
+            self.settings.name,
+            shown(path),
+            reason,
+        )
+
     def _read(self, candidate: Candidate) -> bytes:
+        """The file's bytes, never by a symbolic link that leads out of the drop folder, and
+        never from a pipe, socket or device: opening a pipe waits for a writer that may
+        never come, and would hold the folder's scans for good."""
         limit = self.settings.max_file_size
         if candidate.size > limit:
             raise ParseError(f"file is {candidate.size} bytes, over the limit of {limit} bytes")
-        with candidate.path.open("rb") as handle:
+        path = self._target(candidate.path)
+        kind = _not_regular(os.stat(path).st_mode)
+        if kind is not None:
+            raise ParseError(f"{kind}, not a file: not read")
+        with os.fdopen(os.open(path, _OPEN_FLAGS), "rb") as handle:
+            kind = _not_regular(os.fstat(handle.fileno()).st_mode)  # swapped since the check
+            if kind is not None:
+                raise ParseError(f"{kind}, not a file: not read")
             data = handle.read(limit + 1)
         if len(data) > limit:
             raise ParseError(f"file grew over the limit of {limit} bytes while being read")
         return data
+
+    def _target(self, path: Path) -> Path:
+        """Where a folder entry leads: itself, or a symbolic link's target inside the drop
+        folder. A link out of it (to /etc, to another user's files) is refused: whoever can
+        write to the folder could otherwise have any file the daemon can read stored and
+        alerted on."""
+        if not path.is_symlink():
+            return path
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(os.path.realpath(self.root)):
+            raise ParseError(f"symbolic link to {shown(target)}, outside the drop folder: not read")
+        return target
 
     def _parse(self, data: bytes, candidate: Candidate) -> list[Article]:
         return parse_bytes(
@@ -220,7 +302,7 @@ class DropScanner:
                 session,
                 source_id=self.source_id,
                 sha256=sha,
-                path=str(candidate.path),
+                path=shown(candidate.path),
                 size=candidate.size,
                 status=INGESTED,
                 articles=outcome.new,
@@ -234,7 +316,7 @@ class DropScanner:
         log.info(
             "ingested source=%s path=%s articles=%d seen=%d alerts=%d",
             self.settings.name,
-            candidate.path.name,
+            shown(candidate.path.name),
             outcome.new,
             outcome.seen,
             len(outcome.alert_ids),
@@ -244,21 +326,34 @@ class DropScanner:
         self, candidate: Candidate, sha: str, reason: str, result: ScanResult
     ) -> None:
         result.quarantined += 1
-        result.errors.append(f"{candidate.path}: {reason}")
+        result.errors.append(f"{shown(candidate.path)}: {reason}")
         if self.quarantine is None:  # a one-off ingest reports, it does not move files
             log.error(
-                "cannot read source=%s path=%s: %s", self.settings.name, candidate.path, reason
+                "cannot read source=%s path=%s: %s",
+                self.settings.name,
+                shown(candidate.path),
+                reason,
             )
             return
-        target = await asyncio.to_thread(
-            move_to_quarantine, candidate.path, self.quarantine, reason
-        )
+        try:
+            target = await asyncio.to_thread(
+                move_to_quarantine, candidate.path, self.quarantine, reason
+            )
+        except OSError as exc:  # gone meanwhile, or the quarantine folder is not writable
+            log.error(
+                "cannot quarantine source=%s path=%s reason=%s: %s",
+                self.settings.name,
+                shown(candidate.path),
+                reason,
+                exc,
+            )
+            return
         async with self.sessions.begin() as session:
             await dropfiles.record_drop_file(
                 session,
                 source_id=self.source_id,
                 sha256=sha,
-                path=str(candidate.path),
+                path=shown(candidate.path),
                 size=candidate.size,
                 status=QUARANTINED,
                 error=reason,
@@ -266,8 +361,8 @@ class DropScanner:
         log.warning(
             "quarantined source=%s path=%s to=%s reason=%s",
             self.settings.name,
-            candidate.path.name,
-            target,
+            shown(candidate.path.name),
+            shown(target),
             reason,
         )
 
@@ -283,6 +378,6 @@ def move_to_quarantine(path: Path, folder: Path, reason: str) -> Path:
     shutil.move(str(path), target)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     target.with_name(target.name + ".error").write_text(
-        f"{stamp} {path}\n{reason}\n", encoding="utf-8"
+        f"{stamp} {shown(path)}\n{reason}\n", encoding="utf-8"
     )
     return target
