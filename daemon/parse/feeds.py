@@ -77,6 +77,7 @@ def parse_xml_feed(
     data, notes = _as_utf8(data)
     data, entity_notes = _defuse_entities(data)
     notes += entity_notes
+    data = _mend_references(data)
     parsed = _fast(data) if fast else None
     if parsed is None:
         parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=False)
@@ -170,6 +171,26 @@ _ENTITY = re.compile(
 _ENTITY_NAME = re.compile(rb"\w+")
 _CHARACTER = re.compile(rb"&#(?:\d{1,7}|x[0-9a-fA-F]{1,6});")
 _REFERENCE = re.compile(rb"&(\w+);")
+_NUMERIC_REFERENCE = re.compile(rb"&#(?:([0-9]+)|[xX]([0-9a-fA-F]+));")
+_REPLACEMENT = b"&#xFFFD;"
+
+
+def _no_character(match: re.Match[bytes]) -> bytes:
+    decimal, hexadecimal = match.groups()
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return _REPLACEMENT
+    return match.group(0)
+
+
+def _mend_references(data: bytes) -> bytes:
+    """A reference to no character (past U+10FFFF, a surrogate, NUL) becomes U+FFFD: feedparser's
+    loose parser raises on one and the whole feed would be lost for one character."""
+    if b"&#" not in data:
+        return data
+    return _NUMERIC_REFERENCE.sub(_no_character, data)
+
+
 # What a document's own entities may add to it in all: a little text repeated a few times
 # ("&copy-line;"). A larger total is an expansion attack.
 ENTITY_BUDGET = 100_000
@@ -411,6 +432,11 @@ def _entry_language(entry: Any) -> str | None:
     return None
 
 
+def _address(value: Any) -> bool:
+    """A JSON Feed item's url may be any JSON value in a broken feed; only text is one."""
+    return isinstance(value, str) and bool(value.strip())
+
+
 def _language_code(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
@@ -467,7 +493,7 @@ def _json_item(
         body=body,
         images=[Image(url=image)] if isinstance(image, str) else [],
         reading_time=estimate_reading_time(body),
-        url=item.get("url") or item.get("external_url") or None,
+        url=next((u for u in (item.get("url"), item.get("external_url")) if _address(u)), None),
         language=_language_code(item.get("language")) or language,
         source=source,
         guid=str(item["id"]) if item.get("id") is not None else None,

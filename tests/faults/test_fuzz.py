@@ -475,12 +475,6 @@ def test_arbitrary_feed_bytes_are_read_or_refused_with_parse_error(data: bytes) 
     prepared_or_refused(data, None, b"")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="daemon/parse/feeds.py _json_item keeps an item url of any JSON type; the item "
-    "key and sketch in parse_feed_job then call str methods on it",
-)
 def test_a_json_feed_item_url_of_another_type_is_skipped() -> None:
     items = [
         {"id": "1", "title": "Ferry resumes", "url": ["https://x.org/a"]},
@@ -516,13 +510,6 @@ def test_a_character_reference_outside_unicode_is_read_or_refused_by_name() -> N
             assert [a.guid for a in articles] == ["1", "2", "3"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ParseError,
-    reason="daemon/parse/feeds.py hands feedparser numeric character references past "
-    "U+10FFFF or to surrogates; its loose parser raises on them, so one such entity costs "
-    "the whole feed instead of one character",
-)
 def test_a_character_reference_outside_unicode_costs_no_entry() -> None:
     prepared = parse_feed_job(BAD_REFERENCES, "fuzz", None)
     assert [a.guid for a in prepared.feed.articles] == ["1", "2", "3"]
