@@ -1,5 +1,7 @@
-"""A soak: the real daemon for minutes against changing local feeds, a drop folder and
-webhook receivers that misbehave, then an exact account of what came out.
+"""A soak: the real daemon for minutes against changing feeds, drops and flaky receivers.
+
+It runs against local feeds that change, a drop folder and webhook receivers that
+misbehave, then gives an exact account of what came out.
 
 ``newswatch run`` runs as a subprocess on short intervals. Local aiohttp servers on
 127.0.0.1 serve 1,000 feeds (by default) that gain entries as it runs: new reports, copies

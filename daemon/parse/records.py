@@ -47,7 +47,8 @@ def _json_line(number: int, line: str) -> Any:
 
 
 def _syntax(exc: json.JSONDecodeError) -> ParseError:
-    return ParseError(f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+    message = exc.msg.removesuffix(" at")  # "Unterminated string starting at" ends in "at"
+    return ParseError(f"invalid JSON: {message} at line {exc.lineno}, column {exc.colno}")
 
 
 def parse_records(values: list[Any], clock: Clock, *, source: str | None = None) -> list[Article]:

@@ -213,7 +213,7 @@ async def test_files_cut_short_mid_write(tmp_path: Path, runtime: Runtime) -> No
     quarantine = tmp_path / "drops" / ".quarantine"
     cut_string = record.index('"Army engineers began') + 1
     assert reason_beside(quarantine / "record.json") == (
-        f"invalid JSON: Unterminated string starting at at line 1, column {cut_string}"
+        f"invalid JSON: Unterminated string starting at line 1, column {cut_string}"
     )
     assert reason_beside(quarantine / "lines.jsonl").startswith(
         "invalid JSON Lines: line 2: Unterminated string"
