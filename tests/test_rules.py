@@ -140,12 +140,19 @@ def test_payload_carries_the_evidence(gazetteer: Gazetteer, seed: Article) -> No
     assert payload["matched"][0].lower().startswith("offensive")
 
 
-def test_rules_test_command_explains_each_rule(tmp_path: Path, cache_dir: Path) -> None:
+def test_rules_test_command_explains_each_rule(
+    tmp_path: Path, gazetteer: Gazetteer, cache_dir: Path
+) -> None:
+    """The command reads the gazetteer the session already built (a cache of its own would
+    be built again, a minute of the suite)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "cache").symlink_to(cache_dir, target_is_directory=True)
     settings = tmp_path / "settings.toml"
     settings.write_text(
         f"""
 [daemon]
-data_dir = "{cache_dir.parent}"
+data_dir = "{data}"
 [[rules]]
 name = "Army near Kharkiv"
 query = "army AND Vovchansk"
@@ -161,7 +168,6 @@ path = "alerts.jsonl"
 """,
         encoding="utf-8",
     )
-    (cache_dir.parent / "cache").mkdir(exist_ok=True)
     article = DATA / "articles" / "army_vovchansk.txt"
     done = subprocess.run(
         [

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from tests.conftest import PG_ENABLED, PG_SKIP_REASON, fresh_postgres
 from tests.fleet_support import KEYWORD, Entry, FleetFeeds, Hook, path_of, rss
 from tests.support import DaemonProcess, toml_str
 
@@ -150,8 +151,23 @@ url = {toml_str(hook_url)}
 
 @pytest.mark.slow
 @pytest.mark.timeout(420)
-async def test_sigkill_sweep(tmp_path: Path, database_url: str) -> None:
-    rng = random.Random(20261207)
+async def test_sigkill_sweep_on_both_databases(tmp_path: Path) -> None:
+    """Both sweeps at once: each is mostly waiting for restarts, and the suite has a budget."""
+    (tmp_path / "sqlite").mkdir()
+    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'sqlite' / 'newswatch.db'}"
+    if not PG_ENABLED:
+        await sweep(tmp_path / "sqlite", sqlite, seed=1)
+        pytest.skip(f"the SQLite sweep passed; the PostgreSQL one is off: {PG_SKIP_REASON}")
+    (tmp_path / "postgres").mkdir()
+    async with fresh_postgres() as postgres:
+        await asyncio.gather(
+            sweep(tmp_path / "sqlite", sqlite, seed=1),
+            sweep(tmp_path / "postgres", postgres, seed=2),
+        )
+
+
+async def sweep(tmp_path: Path, database_url: str, seed: int) -> None:
+    rng = random.Random(seed)
     feeds = await FleetFeeds().start()
     feeds.gate.set()
     hook = TitledHook(delay=RECEIVER_DELAY)
@@ -216,7 +232,8 @@ async def test_sigkill_sweep(tmp_path: Path, database_url: str) -> None:
     )
     assert max(catch_ups) < CATCH_UP
     print(
-        f"{KILLS} kills: {len(everything)} reports, {len(hook.deliveries)} deliveries, "
+        f"{database_url.split(':')[0]}: {KILLS} kills: {len(everything)} reports, "
+        f"{len(hook.deliveries)} deliveries, "
         f"{len(repeats)} repeats of alerts in flight; catch-up after a restart "
         f"median {sorted(catch_ups)[len(catch_ups) // 2]:.1f}s, worst {max(catch_ups):.1f}s; "
         f"kill to started median {sorted(starts)[len(starts) // 2]:.1f}s"
