@@ -35,16 +35,15 @@ def create_engine(url: str, *, background_checkpoints: bool = False) -> AsyncEng
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-        name_failures(engine, location(parsed))
         event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
-        return engine
-    database = parsed.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    busy = busy_seconds(parsed)
-    engine = create_async_engine(url, connect_args={"timeout": busy})
-    pages = BACKSTOP_PAGES if background_checkpoints else COMMIT_CHECKPOINT_PAGES
-    event.listen(engine.sync_engine, "connect", partial(sqlite_pragmas, pages, busy=busy))
+    else:
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        busy = busy_seconds(parsed)
+        engine = create_async_engine(url, connect_args={"timeout": busy})
+        pages = BACKSTOP_PAGES if background_checkpoints else COMMIT_CHECKPOINT_PAGES
+        event.listen(engine.sync_engine, "connect", partial(sqlite_pragmas, pages, busy=busy))
     name_failures(engine, location(parsed))
     return engine
 

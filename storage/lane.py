@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 
-from storage.engine import sqlite_pragmas
+from storage.engine import BUSY_SECONDS, busy_seconds, sqlite_pragmas
 
 T = TypeVar("T")
 
@@ -30,9 +30,10 @@ T = TypeVar("T")
 class SqliteLane:
     """Runs transactions on one connection, one at a time, in the order they were asked for."""
 
-    def __init__(self, path: str, checkpoint_pages: int) -> None:
+    def __init__(self, path: str, checkpoint_pages: int, busy: float = BUSY_SECONDS) -> None:
         self.path = path
         self.checkpoint_pages = checkpoint_pages
+        self.busy = busy
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="newswatch-sqlite-lane")
         self._connection: sqlite3.Connection | None = None
 
@@ -43,7 +44,7 @@ class SqliteLane:
         parsed = make_url(url)
         if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
             return None
-        return cls(parsed.database, checkpoint_pages)
+        return cls(parsed.database, checkpoint_pages, busy_seconds(parsed))
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work`` inside BEGIN IMMEDIATE … COMMIT (rolled back if it raises).
@@ -69,9 +70,9 @@ class SqliteLane:
         return result
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection = sqlite3.connect(self.path, timeout=self.busy, isolation_level=None)
         try:
-            sqlite_pragmas(self.checkpoint_pages, connection, None)
+            sqlite_pragmas(self.checkpoint_pages, connection, None, busy=self.busy)
         except sqlite3.Error:
             connection.close()
             raise
