@@ -23,6 +23,7 @@ from storage.sql import is_postgres
 Leased = TypeVar("Leased", AlertRow, AlertBatch, Source)
 LEASED: tuple[type[Source], type[AlertRow], type[AlertBatch]] = (Source, AlertRow, AlertBatch)
 _HOST_CHARS = 30
+_PENDING = "pending"  # storage.outbox.PENDING, which imports this module
 
 
 def new_owner() -> str:
@@ -64,15 +65,18 @@ async def reclaim(
     the dead process's leases. Returns the rows freed per table."""
     freed: Counter[str] = Counter()
     for model in LEASED:
-        owners = await session.scalars(
-            select(model.lease_owner).where(model.lease_owner.is_not(None)).distinct()
-        )
+        held: ColumnElement[bool] = model.lease_owner.is_not(None)
+        if model is AlertRow or model is AlertBatch:
+            # Only pending alerts are ever leased; the due index then spares a scan of every
+            # alert ever sent, at each start.
+            held = held & (model.status == _PENDING)
+        owners = await session.scalars(select(model.lease_owner).where(held).distinct())
         gone = [o for o in owners if o is not None and o not in keep and stale(o)]
         if not gone:
             continue
         result = await session.execute(
             update(model)
-            .where(model.lease_owner.in_(gone))
+            .where(held, model.lease_owner.in_(gone))
             .values(lease_owner=None, lease_until=None),
             execution_options={"synchronize_session": False},
         )
