@@ -21,8 +21,8 @@ from xml.sax.saxutils import escape
 import asyncpg
 import psutil
 from aiohttp import web
-from sqlalchemy.engine import make_url
 
+from tests.conftest import _dsn
 from tests.support import serve
 
 KEYWORD = "reservoir"
@@ -176,10 +176,6 @@ class Hook:
             self._runner = None
 
 
-def dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def owner_pid(owner: str) -> int:
     """The process id in a lease owner, ``host:pid:random`` (feeds and alerts alike)."""
     parts = owner.rsplit(":", 2)
@@ -218,7 +214,7 @@ class Db:
 
     @classmethod
     async def connect(cls, url: str) -> Db:
-        return cls(await asyncpg.connect(dsn(url)))
+        return cls(await asyncpg.connect(_dsn(url)))
 
     async def close(self) -> None:
         await self.connection.close()

@@ -24,8 +24,8 @@ from daemon.logs import (
 )
 from daemon.settings import load_settings
 from tests.support import DaemonProcess, Receiver, free_port, toml_str
+from tests.test_delivery_kit import SECRET
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TOKEN = "admin-token-7c0ffee-1234"
 PASSWORD = "hunter2secret"
 SMTP_PASSWORD = 'smtp-"pass\\word-42'  # a quote and a backslash: escaped by %r and JSON

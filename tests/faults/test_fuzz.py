@@ -38,6 +38,7 @@ from daemon.parse import Shape, explain_bytes, parse_bytes
 from daemon.rulecheck import build_matcher
 from daemon.settings import _ARRAYS, _TABLES, Settings, load_settings
 from storage.types import Article
+from tests.faults.test_settings_faults import write
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -761,15 +762,9 @@ def test_arbitrary_settings_text_loads_or_raises_settings_error(
 )
 def test_deeply_nested_toml_is_a_settings_error(tmp_path: Path, value: str) -> None:
     with pytest.raises(SettingsError) as caught:
-        load_settings(write_settings(tmp_path, f"x = {value}\n"), env={})
+        load_settings(write(tmp_path, f"x = {value}\n"), env={})
     [problem] = caught.value.problems
     assert problem.startswith("not valid TOML: ")
-
-
-def write_settings(folder: Path, text: str) -> Path:
-    path = folder / "settings.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # --- canonical URLs -------------------------------------------------------------------------
