@@ -79,13 +79,9 @@ def canonical_url(url: str) -> str:
 
 def _canonical_host(hostname: str) -> str:
     host = hostname.lower().rstrip(".")
-    stripped = True
-    while stripped:  # amp.m.example.com is example.com too
-        stripped = False
-        for prefix in _HOST_PREFIXES:
-            if host.startswith(prefix) and host.count(".") >= 2:
-                host = host[len(prefix) :]
-                stripped = True
+    # Each prefix is one label: amp.m.example.com is example.com too.
+    while host.count(".") >= 2 and host.startswith(_HOST_PREFIXES):
+        host = host.split(".", 1)[1]
     return host
 
 

@@ -103,9 +103,9 @@ def parse_feed(
 def _xml_feed(
     data: bytes, clock: Clock, source: str | None, known: Callable[[str], bool] | None = None
 ) -> ParsedFeed:
-    """feedparser's own failures (a character reference past U+10FFFF or to a surrogate
-    makes it raise ValueError) refuse the document like any other unreadable input, instead
-    of escaping to the poller or the drop scanner as a crash."""
+    """feedparser's own failures (ValueError from inside its parsers) refuse the document
+    like any other unreadable input, instead of escaping to the poller or the drop scanner
+    as a crash."""
     try:
         return _parse_xml_feed(data, clock, source, known=known)
     except ValueError as exc:

@@ -146,10 +146,11 @@ def read_not_utf8(
         return _mend_utf8(loose, strays, stray_bytes, utf8_error.start)
     sample = _sample(data)
     best = _detect(sample)
-    if declared is not None and _decodes(data, declared):
+    as_declared = _decoded(data, declared) if declared is not None else None
+    if as_declared is not None and declared is not None:
         fit = _detect(sample, declared)
         if fit is not None and (best is None or fit[1] <= best[1] + _CHAOS_SLACK):
-            return data.decode(declared), None
+            return as_declared, None
     if best is None:
         return None, None
     encoding = best[0]
@@ -174,10 +175,8 @@ def _mend_utf8(loose: str, strays: list[str], stray_bytes: int, first: int) -> t
         text = _STRAY.sub("\ufffd", loose)
         how = "replaced with U+FFFD"
     else:
-        text = _STRAY.sub(
-            lambda run: run.group().encode("utf-8", "surrogateescape").decode(encoding, "replace"),
-            loose,
-        )
+        runs = iter(raw)  # the matches come in findall's order
+        text = _STRAY.sub(lambda _: next(runs).decode(encoding, "replace"), loose)
         how = f"read as {encoding}"
     plural = "s" if stray_bytes != 1 else ""
     note = f"{stray_bytes:,} byte{plural} of invalid UTF-8 (the first at offset {first}) {how}"
@@ -210,11 +209,14 @@ def _detect(sample: bytes, only: str | None = None) -> tuple[str, float] | None:
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
+    return _decoded(data, encoding) is not None
+
+
+def _decoded(data: bytes, encoding: str) -> str | None:
     try:
-        data.decode(encoding)
+        return data.decode(encoding)
     except (LookupError, UnicodeDecodeError):
-        return False
-    return True
+        return None
 
 
 def is_utf8(name: str) -> bool:
