@@ -118,7 +118,7 @@ def parse_xml_feed(
 def _repeats(guids: list[str]) -> str:
     """Entries sharing a GUID are one entry to storage; the first listed (feeds list the
     newest first) is the one kept, and the others are named so the publisher can be told."""
-    shown = ", ".join(repr(g) for g in dict.fromkeys(guids) if g)
+    shown = ", ".join(repr(g) for g in dict.fromkeys(guids))
     if len(shown) > 200:
         shown = shown[:200] + "…"
     many = len(guids) != 1
@@ -146,17 +146,17 @@ def _as_utf8(data: bytes) -> tuple[bytes, list[str]]:
     match = _XML_ENCODING.match(body)
     declared = match.group(2).decode("ascii", "replace").strip() if match else None
     try:
-        text = body.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError as exc:
         read, note = read_not_utf8(body, declared, exc)
         if read is None or note is None:
             return data, []
-        text = read
+        out = read.encode("utf-8")
     else:
         if declared is None or is_utf8(declared) or body.isascii():
             return data, []
         note = f"document declared as {declared}, but the bytes are UTF-8: read as UTF-8"
-    out = text.encode("utf-8")
+        out = body  # already UTF-8: only the declaration changes
     # Named as feedparser names the same complaint, for whoever reads the feed's status.
     note = f"CharacterEncodingOverride: {note}"
     return (_XML_ENCODING.sub(rb"\1utf-8\3", out, count=1) if match else out), [note]
@@ -177,6 +177,9 @@ _REPLACEMENT = b"&#xFFFD;"
 
 def _no_character(match: re.Match[bytes]) -> bytes:
     decimal, hexadecimal = match.groups()
+    digits = (decimal or hexadecimal).lstrip(b"0")
+    if len(digits) > 7:  # past U+10FFFF however it is written, and int() refuses 4,300 digits
+        return _REPLACEMENT
     code = int(decimal) if decimal is not None else int(hexadecimal, 16)
     if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
         return _REPLACEMENT

@@ -809,3 +809,11 @@ def test_amp_cache_addresses_unwrap_a_few_layers_and_no_more() -> None:
     started = _time.perf_counter()
     assert canonical_url(deep) == deep
     assert _time.perf_counter() - started < 1.0
+
+
+def test_a_character_reference_of_thousands_of_digits_costs_no_entry() -> None:
+    """Past 4,300 digits int() refuses the number itself; the entry keeps a U+FFFD."""
+    data = BAD_REFERENCES.replace(b"&#99999999;", b"&#" + b"9" * 5000 + b";")
+    prepared = parse_feed_job(data, "fuzz", None)
+    assert [a.guid for a in prepared.feed.articles] == ["1", "2", "3"]
+    assert prepared.feed.articles[0].title == "Ferry \ufffd resumes"
