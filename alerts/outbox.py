@@ -28,6 +28,7 @@ from alerts.flow import Flow
 from alerts.payload import digest_payload
 from storage import batches, outbox
 from storage import channels as channel_state
+from storage.lane import taking_turns
 from storage.leases import new_owner, renew
 from storage.models import AlertBatch, AlertRow, utcnow
 
@@ -98,8 +99,10 @@ class DeliveryWorker:
         lease_seconds: float = 120.0,
         flows: Mapping[str, Flow] | None = None,
         on_attempt: AttemptHook | None = None,
+        write_slot: asyncio.Semaphore | None = None,
     ) -> None:
         self.sessions = sessions
+        self.write_slot = write_slot  # SQLite: the daemon's writers take turns (taking_turns)
         self.on_attempt = on_attempt
         self.channels = dict(channels)
         self.flows = dict(flows or {})
@@ -169,7 +172,7 @@ class DeliveryWorker:
             disabled = set(await channel_state.disabled(session))
         now = utcnow()
         quiet = {name for name, flow in self.flows.items() if flow.is_quiet(now)}
-        async with self.sessions.begin() as session:
+        async with taking_turns(self.write_slot), self.sessions.begin() as session:
             rows = await outbox.claim_due(
                 session, self.owner, self.lease_seconds, self.batch_size, disabled
             )
@@ -185,7 +188,7 @@ class DeliveryWorker:
             admitted = utcnow()
             hold = flow.admit(admitted) if flow is not None else None
             if hold is not None:
-                async with self.sessions.begin() as session:
+                async with taking_turns(self.write_slot), self.sessions.begin() as session:
                     batch_id = await batches.hold(
                         session, row.id, self.owner, row.channel, hold.reason, hold.until
                     )
@@ -209,7 +212,7 @@ class DeliveryWorker:
         if not attempts:
             return
         delivered = [(m.alert_id, receipt) for m, receipt, error in attempts if error is None]
-        async with self.sessions.begin() as session:
+        async with taking_turns(self.write_slot), self.sessions.begin() as session:
             await outbox.mark_delivered_many(session, self.owner, delivered)
             for message, _, error in attempts:
                 if error is not None:
@@ -220,7 +223,7 @@ class DeliveryWorker:
 
     async def _batch(self, batch: AlertBatch) -> bool:
         async with self._limit:
-            async with self.sessions.begin() as session:
+            async with taking_turns(self.write_slot), self.sessions.begin() as session:
                 members = await batches.members(session, batch.id)
                 if not members:
                     await batches.drop_empty(session, batch.id, self.owner)
@@ -235,7 +238,7 @@ class DeliveryWorker:
             receipt, error = await self._send(message)
             if flow is not None:
                 flow.delivered(admitted, utcnow())
-            async with self.sessions.begin() as session:
+            async with taking_turns(self.write_slot), self.sessions.begin() as session:
                 if error is None:
                     await batches.mark_delivered(session, batch.id, self.owner, ids, receipt)
                 else:
@@ -289,13 +292,13 @@ class DeliveryWorker:
         now = utcnow()
         until = now + timedelta(seconds=self.lease_seconds)
         held = ((AlertRow, set(self._held)), (AlertBatch, set(self._held_batches)))
-        async with self.sessions.begin() as session:
+        async with taking_turns(self.write_slot), self.sessions.begin() as session:
             for model, ids in held:
                 if ids:
                     await renew(session, model, self.owner, ids, now=now, until=until)
 
     async def release(self) -> None:
-        async with self.sessions.begin() as session:
+        async with taking_turns(self.write_slot), self.sessions.begin() as session:
             await outbox.release(session, self.owner)
 
     async def close(self) -> None:

@@ -33,6 +33,7 @@ from daemon.ingest import Pipeline, ingest_articles
 from daemon.parse import parse_bytes
 from daemon.settings import DropSettings
 from storage import dropfiles
+from storage.lane import taking_turns
 from storage.types import Article
 
 Progress = Callable[[int, int], None]
@@ -101,8 +102,10 @@ class DropScanner:
         source_id: int,
         sessions: async_sessionmaker[AsyncSession],
         pipeline: Callable[[], Pipeline],
+        write_slot: asyncio.Semaphore | None = None,
     ) -> None:
         self.settings = settings
+        self.write_slot = write_slot  # SQLite: the daemon's writers take turns (taking_turns)
         self.root = root
         self.quarantine = quarantine
         self.source_id = source_id
@@ -291,7 +294,7 @@ class DropScanner:
     async def _store(
         self, candidate: Candidate, sha: str, articles: list[Article], result: ScanResult
     ) -> None:
-        async with self.sessions.begin() as session:
+        async with taking_turns(self.write_slot), self.sessions.begin() as session:
             outcome = await ingest_articles(
                 session,
                 source_id=self.source_id,
@@ -348,7 +351,7 @@ class DropScanner:
                 exc,
             )
             return
-        async with self.sessions.begin() as session:
+        async with taking_turns(self.write_slot), self.sessions.begin() as session:
             await dropfiles.record_drop_file(
                 session,
                 source_id=self.source_id,

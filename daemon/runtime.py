@@ -66,8 +66,8 @@ class Runtime:
     checkpointer: Checkpointer | None = None
     lane: SqliteLane | None = None  # the poller's claims and results, on SQLite
     bands: BandBacklog | None = None  # new articles' bands waiting to be written, on SQLite
-    # SQLite has one writer: store groups, claims and band flushes take turns here instead of
-    # meeting in SQLite's busy handler.
+    # SQLite has one writer: store groups, claims, band flushes, drops and delivery marks take
+    # turns here instead of meeting in SQLite's busy handler (``storage.lane.taking_turns``).
     write_slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     @classmethod
@@ -84,6 +84,7 @@ class Runtime:
         engine = create_engine(settings.database_url, background_checkpoints=True)
         lane = SqliteLane.for_url(settings.database_url, BACKSTOP_PAGES)
         bands = BandBacklog(defer=defer_bands) if lane is not None else None
+        write_slot = asyncio.Semaphore(1)
         try:
             await upgrade(engine)
             sessions = session_factory(engine)
@@ -103,6 +104,7 @@ class Runtime:
             lease_seconds=settings.delivery.lease,
             flows=build_flows(settings.channels),
             on_attempt=metrics.delivery_attempted,
+            write_slot=write_slot if lane is not None else None,
         )
         pipeline = Pipeline(matcher, story_decider(settings), bands)
         checkpointer = None
@@ -121,6 +123,7 @@ class Runtime:
             checkpointer,
             lane,
             bands,
+            write_slot,
         )
         if lane is not None and bands is not None:
             bands.start(lane, runtime.write_slot)
@@ -180,6 +183,7 @@ class Runtime:
             source_id=source_id if source_id is not None else self.drop_ids[drop.name],
             sessions=self.sessions,
             pipeline=lambda: self.pipeline,
+            write_slot=self.write_slot if self.lane is not None else None,
         )
 
     def dispatcher(self, stopping: asyncio.Event | None = None) -> FeedDispatcher:

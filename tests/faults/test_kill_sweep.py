@@ -159,11 +159,11 @@ async def test_sigkill_sweep_on_both_databases(tmp_path: Path) -> None:
         await sweep(tmp_path / "sqlite", sqlite, seed=1)
         pytest.skip(f"the SQLite sweep passed; the PostgreSQL one is off: {PG_SKIP_REASON}")
     (tmp_path / "postgres").mkdir()
-    async with fresh_postgres() as postgres:
-        await asyncio.gather(
-            sweep(tmp_path / "sqlite", sqlite, seed=1),
-            sweep(tmp_path / "postgres", postgres, seed=2),
-        )
+    # A task group, not gather: when one sweep fails the other is cancelled and closes its
+    # servers and daemon, rather than running on unawaited past the test.
+    async with fresh_postgres() as postgres, asyncio.TaskGroup() as sweeps:
+        sweeps.create_task(sweep(tmp_path / "sqlite", sqlite, seed=1))
+        sweeps.create_task(sweep(tmp_path / "postgres", postgres, seed=2))
 
 
 async def sweep(tmp_path: Path, database_url: str, seed: int) -> None:
@@ -193,13 +193,20 @@ async def sweep(tmp_path: Path, database_url: str, seed: int) -> None:
             starts.append(restarted - kills[-1])
             # The next kill comes only once this life has caught up: a daemon killed every
             # second, before its first poll, would show nothing about recovery.
-            done = await wait_titles(hook, due, restarted + CATCH_UP, lives, set(publisher.dropped))
+            done = await wait_titles(
+                hook, due, restarted + CATCH_UP, lives, set(publisher.dropped), database_url
+            )
             catch_ups.append(done - restarted)
         publisher.stop()
         await asyncio.gather(*tasks)
         everything = publisher.accepted()
         await wait_titles(
-            hook, everything, time.monotonic() + CATCH_UP, lives, set(publisher.dropped)
+            hook,
+            everything,
+            time.monotonic() + CATCH_UP,
+            lives,
+            set(publisher.dropped),
+            database_url,
         )
         await asyncio.sleep(1.0)  # a stray repeat would be on its way by now
         assert await daemon.stop() == 0, daemon.log()
@@ -241,7 +248,12 @@ async def sweep(tmp_path: Path, database_url: str, seed: int) -> None:
 
 
 async def wait_titles(
-    hook: TitledHook, titles: set[str], deadline: float, lives: list[DaemonProcess], drops: set[str]
+    hook: TitledHook,
+    titles: set[str],
+    deadline: float,
+    lives: list[DaemonProcess],
+    drops: set[str],
+    database_url: str,
 ) -> float:
     """Waits until an alert for every title has arrived; returns when the last did."""
     while True:
@@ -258,7 +270,8 @@ async def wait_titles(
                 if any(w in line.lower() for w in words) or "ERROR" in line or "WARNING" in line
             ]
             raise AssertionError(
-                f"{len(missing)} reports not delivered in time: {kinds}\n" + "\n".join(logs[-60:])
+                f"{database_url.split(':')[0]}: {len(missing)} reports not delivered in time: "
+                f"{kinds}\n" + "\n".join(logs[-60:])
             )
         await asyncio.sleep(0.1)
 

@@ -111,6 +111,16 @@ class Dropper:
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Every connection is closed and waited for before its handler ends: a transport
+        left to the garbage collector after the test would be reported against a later one."""
+        try:
+            await self._answer(reader, writer)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
             headers = dict(
@@ -120,7 +130,6 @@ class Dropper:
             )
             body = await reader.readexactly(int(headers.get("content-length", "0")))
         except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
             return
         action = self.script.pop(0) if self.script else "answer"
         self.requests.append(Request(headers["webhook-id"], body, action))
@@ -136,7 +145,6 @@ class Dropper:
             )
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
-        writer.close()
 
 
 @pytest.fixture

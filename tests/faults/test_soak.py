@@ -99,10 +99,12 @@ async def test_a_30s_soak_stores_every_entry_once_and_delivers_every_alert_once(
         print(f"\n{result.summary()}")
         checked(result)
         pytest.skip(f"the SQLite soak passed; the PostgreSQL one is off: {PG_SKIP_REASON}")
-    async with fresh_postgres() as url:
-        results = await asyncio.gather(
-            run_soak(sqlite), run_soak(soak_config(url, tmp_path / "postgres"))
-        )
+    # A task group, not gather: a soak that fails cancels the other, which then closes its
+    # servers and daemon instead of running on unawaited past the test.
+    async with fresh_postgres() as url, asyncio.TaskGroup() as soaks:
+        first = soaks.create_task(run_soak(sqlite))
+        second = soaks.create_task(run_soak(soak_config(url, tmp_path / "postgres")))
+    results = [first.result(), second.result()]
     for result in results:
         print(f"\n{result.summary()}")
     print(f"(whole test run {time.monotonic() - started:.1f}s)")
