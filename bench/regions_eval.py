@@ -7,7 +7,7 @@ not places (people, stations, streets, teams, ships, dishes, organisations). A r
 or held-out by a hash of its sentence, so the rows of one sentence against two regions always
 fall together. ``tests/data/regions/sentences.tsv`` is scored beside it as a second check.
 
-    .venv/bin/python bench/regions_eval.py [--misses] [--min-population N]
+    .venv/bin/python bench/regions_eval.py [--misses] [--min-population N] [--cache DIR]
 
 Tune on dev misses only; the held-out column is there to report. Target: >= 97% held-out.
 """
@@ -115,9 +115,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--misses", action="store_true", help="print dev rows decided wrong")
     parser.add_argument("--min-population", type=int, default=DEFAULT_MIN_POPULATION)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "data" / "cache",
+        help="where the built gazetteer is kept (the daemon's default folder)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    gazetteer = Gazetteer.load(min_population=args.min_population)
+    gazetteer = Gazetteer.load(args.cache, min_population=args.min_population)
     print(
         f"gazetteer loaded in {time.perf_counter() - started:.2f}s ({len(gazetteer.places)} places)"
     )

@@ -28,6 +28,10 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         # Subdivisions in Russian and Ukrainian, and an oblast by its adjective.
         ("Ураган обрушился на побережье штата Техас.", "US-TX", None),
         ("Житомирські лікарі провели складну операцію.", "UA-18", None),
+        # ... even where a village elsewhere shares the adjective's stem (Zaporizke, UA-12).
+        ("Запорізька АЕС знову втратила зовнішнє живлення.", "UA-23", "UA-12"),
+        # A town of the text's own countries over a foreign region of the same name.
+        ("В Кеми отремонтировали причал для теплоходов.", "RU-KR", "CF"),
         # Quoted names and the adjective before them are a team's or a firm's.
         ("Одесский «Черноморец» сыграл вничью в Ровно.", "UA-56", "UA-51"),
         ("Компания «Харьков-Авто» открыла салон в Полтаве.", "UA-53", "UA-63"),
@@ -46,10 +50,20 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         ("Air Canada cancelled its morning flights.", None, "CA"),
         ("A Chicago-style pizza shop opened downtown.", None, "US-IL"),
         ("Texas Instruments reported higher chip sales.", None, "US-TX"),
+        ("Bayern Munich signed a striker from Leipzig.", "DE-SN", "DE-BY"),
+        ("Динамо Київ поступилося у Львові.", "UA-46", "UA-30"),
+        # A romanised place adjective before "station" is the station's name, not where it is.
+        ("Smoke closed Kharkivska metro station in Kyiv.", "UA-30", "UA-63"),
+        # Dishes named after places.
+        ("The cafe in Lyon added Madras curry and Cheddar cheese toasties.", "FR-ARA", "IN-TN"),
+        ("Адыгейский сыр подорожал в магазинах Ростова.", "RU-ROS", "RU-AD"),
         # A place-named surname after a given name is a person.
         ("A portrait of Hermann Hesse hangs in the library.", None, "DE-HE"),
         # Historic names still written in the news.
         ("The old maps of Tiflis show the river crossing.", "GE", None),
+        ("Travellers to Persia crossed the desert by caravan.", "IR", None),
+        ("Old Siam traded rice and teak with its neighbours.", "TH", None),
+        ("A tram depot in Vinnitsa reopened after repairs.", "UA-05", "RU-LEN"),
         # A clear reading lends its context to an ambiguous one.
         ("Georgia's lawmakers met in Atlanta on Monday.", "US-GA", "GE"),
     ],

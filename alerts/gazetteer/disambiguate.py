@@ -23,7 +23,7 @@ COUNTRY_WEIGHT = 1.0
 # to the other names of the text.
 CLEAR_MARGIN = 1.5
 # Added to the prior of a Cyrillic name's candidates in the text's home countries.
-HOME_BONUS = 1.0
+HOME_BONUS = 1.5
 _UKRAINIAN = re.compile("[іїєґІЇЄҐ]")
 
 

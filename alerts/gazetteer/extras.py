@@ -17,7 +17,6 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "GB": ("United Kingdom", "UK", "U.K.", "Britain", "Great Britain"),
     "KR": ("South Korea",),
     "KP": ("North Korea",),
-    "IR": ("Iran",),
     "SY": ("Syria",),
     "TW": ("Taiwan",),
     "VN": ("Vietnam",),
@@ -37,6 +36,19 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "LK": ("Sri Lanka", "Ceylon", "Цейлон"),
     "MM": ("Myanmar", "Burma", "Бирма"),
     "CD": ("DR Congo", "Democratic Republic of the Congo", "DRC", "Zaire"),
+    # Former names that history and travel writing still use.
+    "IR": ("Iran", "Persia", "Персия", "Персія"),
+    "TH": ("Thailand", "Siam", "Сиам"),
+    "ZW": ("Zimbabwe", "Rhodesia", "Southern Rhodesia", "Родезия"),
+    "ZM": ("Zambia", "Northern Rhodesia"),
+    "KG": ("Kyrgyzstan", "Kirghizia", "Kirgizia", "Киргизия"),
+    "BJ": ("Benin", "Dahomey"),
+    "BW": ("Botswana", "Bechuanaland"),
+    "BF": ("Burkina Faso", "Upper Volta"),
+    "ET": ("Ethiopia", "Abyssinia", "Абиссиния"),
+    "KH": ("Cambodia", "Kampuchea"),
+    "SZ": ("Eswatini", "Swaziland"),
+    "TL": ("Timor-Leste", "East Timor"),
 }
 
 SUBDIVISION_ALIASES: dict[str, tuple[str, ...]] = {
@@ -138,6 +150,7 @@ CITY_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("LT", "Klaipėda"): ("Memel",),
     ("KG", "Bishkek"): ("Frunze", "Фрунзе"),
     ("RU", "Samara"): ("Kuibyshev", "Kuybyshev", "Куйбышев"),
+    ("UA", "Vinnytsya"): ("Vinnytsia", "Vinnitsa"),
 }
 
 # English words that name a subdivision's kind: "Belgorod Oblast" is also written

@@ -30,6 +30,7 @@ from alerts.gazetteer.words import (
     NAMED_BEFORE,
     NAMED_BEFORE_OF,
     OF_WORDS,
+    STATION_AFTER,
     TEAM_AFTER,
     TEAM_BEFORE,
 )
@@ -46,6 +47,8 @@ _LOWER_ADJECTIVE = re.compile(
     r"(?:ий|ій|ый|ой|ого|ому|им|ім|ом|ая|а|ої|у|ую|е|ое|ее|ие|і|их|іх|ими|ых|ым|ыми|ою)$"
 )
 _ADJECTIVE = re.compile(r"(?:ий|ый|ій|ой|ая|яя|ое|ее|ые|ие|ого|ої|ому|ую|юю)$")
+# The same adjective romanised (Kharkivska, Kievsky, Belorussky) or Polish (Gdańska).
+_ROMAN_ADJECTIVE = re.compile(r"(?:sk|ck|zk)(?:a|aya|aia|e|i|ie|iy|iì|ij|o|y|yi|yy)$")
 
 
 class Hit(NamedTuple):
@@ -174,6 +177,14 @@ class Context:
             return True
         if self._after_of(hit.first) or self._team(hit, before, after):
             return True
+        if (
+            after is not None
+            and after.isspace()
+            and self.tokens[hit.last + 1].stem in STATION_AFTER
+            and is_latin(self.word(hit.last))
+            and _ROMAN_ADJECTIVE.search(self.word(hit.last).lower()) is not None
+        ):
+            return True  # "Kharkivska metro station": a station named after the place
         opening = before.strip() if before else ""
         closing = after.strip() if after else ""
         if opening and closing and opening[-1] in _OPEN_QUOTES and closing[0] in _CLOSE_QUOTES:

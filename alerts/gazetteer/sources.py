@@ -179,11 +179,10 @@ def subdivisions() -> Iterator[Record]:
             for n in state_names.get(s.code, set())
             if len(key(n).split()) > 1 or (s.country_code, key(n)) not in towns
         }
-        names |= {
-            a
-            for a in _adjectives(names)
-            if (s.country_code, key(a)) not in towns  # Курская: Kursk itself stands for it
-        }
+        # Курская is Kursk's adjective too, and the city, lying in the oblast, stands for both
+        # (``disambiguate.candidates``); Запорізька is also the stem of a village elsewhere
+        # (Zaporizke, in Dnipropetrovsk Oblast), which must not hide the oblast.
+        names |= _adjectives(names)
         place = Place(s.code, label, "subdivision", s.code, (s.code, s.country_code))
         city_state = "city" in s.type.lower()
         yield Record(place, 7.5, {n for n in names if _readable(n)}, city_state=city_state)

@@ -70,9 +70,11 @@ NAMED_AFTER = _stems(
     carrier boat yacht ferry flagship brigade battalion regiment division fleet flotilla
     squadron corps river lake street avenue boulevard road highway hotel fc club team
     subdivision sub duck mustard times sprouts pudding cheesecake cheesesteak wings ham
-    sausage steak roll fried chowder fc
+    sausage steak roll fried chowder fc cheese sauce pie cake tart salad noodles curry
+    sandwich kebab pasty stew rarebit biryani
     торт котлета котлеты котлети салат колбаса ковбаса пряник пряники галушки галушок
-    вареники пельмени сало сырок сирок халва зефир
+    вареники пельмени сало сырок сирок халва зефир хлеб хліб сыр сир соус пирог пиріг суп
+    шоколад
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман бригада батальон полк дивизия флот улица проспект вокзал шоссе площадь
     підводний човен корабель есмінець батальйон дивізія вулиця шосе площа"""
@@ -84,6 +86,8 @@ NAMED_BEFORE = _stems(
     """submarine cruiser frigate warship ship vessel destroyer corvette tanker icebreaker
     carrier flagship sub dynamo dinamo shakhtar spartak zenit lokomotiv metalist zorya cska
     hms uss chicken
+    динамо шахтар шахтёр шахтер спартак зенит зеніт локомотив металіст металлист зоря заря
+    цска ворскла карпати карпаты рубин ахмат арсенал чорноморець черноморец
     подлодка подводная лодка крейсер фрегат корабль судно эсминец танкер ледокол катер
     флагман апл підводний човен корабель есмінець"""
 )
@@ -114,7 +118,8 @@ TEAM_AFTER = _stems(
 TEAM_BEFORE = _stems(
     """real inter ac as ss fc sc sv vfb vfl rb borussia eintracht hertha werder fortuna
     olympique sporting racing deportivo atletico atlético athletic union hapoel maccabi
-    partizan legia slavia sparta dinamo dynamo air"""
+    partizan legia slavia sparta dinamo dynamo air bayern zenit steaua sheriff sunrisers
+    challengers"""
 )
 
 # A place after one of these and "de" ("Gare de Lyon", "Porte de Versailles", "Calle de
@@ -157,6 +162,10 @@ GIVEN_NAMES = _stems(
     юрій олег ігор євген максим павло ганна марія олена ольга наталія тетяна ірина
     світлана катерина юлія оксана богдан тарас"""
 )
+
+# Words after a romanised place adjective that make it a station's name: "Kharkivska metro
+# station" is in Kyiv, "Warszawa Gdańska station" in Warsaw.
+STATION_AFTER = _stems("station metro railway terminal halt")
 
 # Words just before a city that make the city a named thing in English ("the Kursk").
 ARTICLES = frozenset({"the"})
