@@ -54,6 +54,11 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         ("Динамо Київ поступилося у Львові.", "UA-46", "UA-30"),
         # A romanised place adjective before "station" is the station's name, not where it is.
         ("Smoke closed Kharkivska metro station in Kyiv.", "UA-30", "UA-63"),
+        # A station or airport named after one place and said to be in another.
+        ("Trains at Kursk railway station in Moscow were delayed.", "RU-MOW", "RU-KRS"),
+        ("A runway at Washington Dulles airport in Virginia closed.", "US-VA", "US-DC"),
+        ("Crowds met the train at Kursk station on Sunday.", "RU-KRS", None),
+        ("Lenin spoke at the Finland Station on his return.", None, "FI"),
         # Dishes named after places.
         ("The cafe in Lyon added Madras curry and Cheddar cheese toasties.", "FR-ARA", "IN-TN"),
         ("Адыгейский сыр подорожал в магазинах Ростова.", "RU-ROS", "RU-AD"),

@@ -26,11 +26,13 @@ from alerts.gazetteer.words import (
     CONTINUATIONS,
     DENYLIST,
     GIVEN_NAMES,
+    IN_WORDS,
     NAMED_AFTER,
     NAMED_BEFORE,
     NAMED_BEFORE_OF,
     OF_WORDS,
     STATION_AFTER,
+    STATION_KINDS,
     TEAM_AFTER,
     TEAM_BEFORE,
 )
@@ -185,6 +187,8 @@ class Context:
             and _ROMAN_ADJECTIVE.search(self.word(hit.last).lower()) is not None
         ):
             return True  # "Kharkivska metro station": a station named after the place
+        if self._station_elsewhere(hit):
+            return True
         opening = before.strip() if before else ""
         closing = after.strip() if after else ""
         if opening and closing and opening[-1] in _OPEN_QUOTES and closing[0] in _CLOSE_QUOTES:
@@ -197,6 +201,31 @@ class Context:
             after is not None
             and after.strip() in ("«", "„")
             and _ADJECTIVE.search(self.word(hit.last).lower()) is not None
+        )
+
+    def _station_elsewhere(self, hit: Hit) -> bool:
+        """ "Kursk station in Moscow", "the Finland Station": a station or airport named
+        after a place, with another place given as where it is, or named after a country."""
+        n = len(self.tokens)
+        kind = hit.last + 1
+        while kind < n and kind - hit.last <= 3 and self.tokens[kind].stem not in STATION_KINDS:
+            if not self.word(kind).islower() or not (self.gap(kind - 1) or "x").isspace():
+                return False
+            kind += 1
+        if kind >= n or self.tokens[kind].stem not in STATION_KINDS:
+            return False
+        if not (self.gap(kind - 1) or "x").isspace():
+            return False
+        if all(self.index.places[e.place].kind == "country" for e in hit.entries):
+            return kind == hit.last + 1 and self.tokens[kind].stem == "station"
+        where = kind + 1
+        return (
+            where + 1 < n
+            and (self.gap(kind) or "x").isspace()
+            and self.tokens[where].stem in IN_WORDS
+            and (self.gap(where) or "x").isspace()
+            and where + 1 in self._longest_from
+            and self.word(where + 1)[:1].isupper()
         )
 
     def _team(self, hit: Hit, before: str | None, after: str | None) -> bool:

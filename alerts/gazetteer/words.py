@@ -166,6 +166,11 @@ GIVEN_NAMES = _stems(
 # Words after a romanised place adjective that make it a station's name: "Kharkivska metro
 # station" is in Kyiv, "Warszawa Gdańska station" in Warsaw.
 STATION_AFTER = _stems("station metro railway terminal halt")
+# "Kursk station in Moscow", "Washington Dulles airport in Virginia": a station or airport
+# named after one place, said to lie in another; up to two words may come between the name
+# and the kind ("railway", "metro", "bus").
+STATION_KINDS = _stems("station terminal airport")
+IN_WORDS = _stems("in at near outside")
 
 # Words just before a city that make the city a named thing in English ("the Kursk").
 ARTICLES = frozenset({"the"})
