@@ -59,6 +59,10 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         ("A runway at Washington Dulles airport in Virginia closed.", "US-VA", "US-DC"),
         ("Crowds met the train at Kursk station on Sunday.", "RU-KRS", None),
         ("Lenin spoke at the Finland Station on his return.", None, "FI"),
+        # Treaties, formats and syndromes named after the city they were signed or seen in.
+        ("Minsk agreements were never carried out, officials in Kyiv said.", "UA-30", "BY"),
+        ("Минские соглашения обсудили в Берлине.", "DE-BE", "BY"),
+        ("Experts call it Stockholm syndrome.", None, "SE"),
         # Dishes named after places.
         ("The cafe in Lyon added Madras curry and Cheddar cheese toasties.", "FR-ARA", "IN-TN"),
         ("Адыгейский сыр подорожал в магазинах Ростова.", "RU-ROS", "RU-AD"),

@@ -72,6 +72,9 @@ NAMED_AFTER = _stems(
     subdivision sub duck mustard times sprouts pudding cheesecake cheesesteak wings ham
     sausage steak roll fried chowder fc cheese sauce pie cake tart salad noodles curry
     sandwich kebab pasty stew rarebit biryani
+    agreement agreements accord accords protocol memorandum treaty declaration format syndrome
+    соглашение соглашения соглашений меморандум конвенция протокол договор формат синдром
+    угода угоди угод конвенція договір
     торт котлета котлеты котлети салат колбаса ковбаса пряник пряники галушки галушок
     вареники пельмени сало сырок сирок халва зефир хлеб хліб сыр сир соус пирог пиріг суп
     шоколад
