@@ -71,6 +71,7 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         # Historic names still written in the news.
         ("The old maps of Tiflis show the river crossing.", "GE", None),
         ("Travellers to Persia crossed the desert by caravan.", "IR", None),
+        ("The steel works of Dneprodzerzhinsk were modernised in 1975.", "UA-12", None),
         ("Old Siam traded rice and teak with its neighbours.", "TH", None),
         ("A tram depot in Vinnitsa reopened after repairs.", "UA-05", "RU-LEN"),
         # A clear reading lends its context to an ambiguous one.
