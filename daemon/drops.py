@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from daemon import metrics
 from daemon.errors import ParseError
-from daemon.ingest import Pipeline, ingest_articles
+from daemon.ingest import IngestResult, Pipeline, ingest_many
 from daemon.parse import parse_bytes
 from daemon.settings import DropSettings
 from storage import dropfiles
@@ -44,6 +44,10 @@ QUARANTINED, INGESTED = "quarantined", "ingested"
 # An empty file is a writer's first step as often as a mistake: it is given this long to
 # grow (or its settle time, if longer) before it is quarantined as empty.
 EMPTY_GRACE = 60.0
+# Files stored in one transaction, or fewer once their articles reach STORE_ARTICLES (a JSON
+# drop may hold thousands).
+STORE_FILES = 32
+STORE_ARTICLES = 500
 _CONTROLS = re.compile("[\x00-\x1f\x7f]")
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _KINDS = (
@@ -90,6 +94,15 @@ class Candidate:
     mtime: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A file read and parsed, waiting for its group to be stored."""
+
+    candidate: Candidate
+    sha: str
+    articles: list[Article]
+
+
 class DropScanner:
     """Scans one drop folder; ``scan`` is called by the scheduler or once by ``ingest``."""
 
@@ -122,24 +135,40 @@ class DropScanner:
         self, *, settle: float | None = None, progress: Progress | None = None
     ) -> ScanResult:
         """``progress`` hears (files done, files in all) after each file."""
-        result = ScanResult()
         settle = self.settings.settle if settle is None else settle
         async with self._turn:
             candidates = await asyncio.to_thread(self._candidates, settle)
-            for done, candidate in enumerate(candidates, 1):
-                await self._process(candidate, result)
-                if progress is not None:
-                    progress(done, len(candidates))
-        return result
+            return await self._read_all(candidates, progress)
 
     async def scan_files(self, paths: list[Path], progress: Progress | None = None) -> ScanResult:
         """Read the given files now, whatever their age (``newswatch ingest``)."""
-        result = ScanResult()
-        for done, path in enumerate(paths, 1):
+        candidates = []
+        for path in paths:
             stat = await asyncio.to_thread(path.stat)
-            await self._process(Candidate(path, stat.st_size, stat.st_mtime), result)
+            candidates.append(Candidate(path, stat.st_size, stat.st_mtime))
+        return await self._read_all(candidates, progress)
+
+    async def _read_all(self, candidates: list[Candidate], progress: Progress | None) -> ScanResult:
+        """Read and parse file after file, storing them a group at a time: a transaction per
+        file capped a folder at a few dozen files a second on a busy machine, and a backlog
+        (a folder filled while the daemon was down) then took minutes to alert."""
+        result = ScanResult()
+        group: list[_Parsed] = []
+        for done, candidate in enumerate(candidates, 1):
+            parsed = await self._process(candidate, result)
+            if parsed is not None and any(p.sha == parsed.sha for p in group):
+                self._already_read(candidate)  # a copy, or a link to a file read just before
+            elif parsed is not None:
+                group.append(parsed)
+            if group and (
+                done == len(candidates)
+                or len(group) >= STORE_FILES
+                or sum(len(p.articles) for p in group) >= STORE_ARTICLES
+            ):
+                await self._store(group, result)
+                group = []
             if progress is not None:
-                progress(done, len(paths))
+                progress(done, len(candidates))
         return result
 
     def _candidates(self, settle: float) -> list[Candidate]:
@@ -195,18 +224,20 @@ class DropScanner:
                 return False
         return True
 
-    async def _process(self, candidate: Candidate, result: ScanResult) -> None:
+    async def _process(self, candidate: Candidate, result: ScanResult) -> _Parsed | None:
+        """A file read and parsed, to be stored; None when it was settled otherwise (known
+        already, quarantined, unreadable)."""
         path = candidate.path
         try:
             data = await asyncio.to_thread(self._read, candidate)
         except OSError as exc:
             self._cannot_read(candidate, exc, result)
-            return
+            return None
         except ParseError as exc:
             # Unread content has no hash; identify the file itself so each one is recorded.
             marker = b"unread:%s:%d:%r" % (os.fsencode(path), candidate.size, candidate.mtime)
             await self._quarantine(candidate, hashlib.sha256(marker).hexdigest(), str(exc), result)
-            return
+            return None
         self._unreadable.pop(path, None)
         sha = hashlib.sha256(data).hexdigest()
         async with self.sessions() as session:
@@ -215,20 +246,24 @@ class DropScanner:
             status, error = known
             if status == QUARANTINED:
                 await self._quarantine(candidate, sha, error or "quarantined before", result)
+                self._handled[path] = (candidate.size, candidate.mtime)
             else:
-                log.info("already read source=%s path=%s", self.settings.name, shown(path.name))
-            self._handled[path] = (candidate.size, candidate.mtime)
-            return
+                self._already_read(candidate)
+            return None
         try:
             articles = await asyncio.to_thread(self._parse, data, candidate)
         except ParseError as exc:
             await self._quarantine(candidate, sha, str(exc), result)
-            return
+            return None
         except Exception as exc:  # a parser bug must cost one file, not the daemon
             log.exception("parser failed source=%s path=%s", self.settings.name, shown(path))
             await self._quarantine(candidate, sha, f"parser error: {exc!r}", result)
-            return
-        await self._store(candidate, sha, articles, result)
+            return None
+        return _Parsed(candidate, sha, articles)
+
+    def _already_read(self, candidate: Candidate) -> None:
+        log.info("already read source=%s path=%s", self.settings.name, shown(candidate.path.name))
+        self._handled[candidate.path] = (candidate.size, candidate.mtime)
 
     def _cannot_read(self, candidate: Candidate, exc: OSError, result: ScanResult) -> None:
         """A file the operating system will not let us read (permissions, gone since the
@@ -291,25 +326,45 @@ class DropScanner:
             max_bytes=self.settings.max_file_size,
         )
 
-    async def _store(
-        self, candidate: Candidate, sha: str, articles: list[Article], result: ScanResult
-    ) -> None:
-        async with taking_turns(self.write_slot), self.sessions.begin() as session:
-            outcome = await ingest_articles(
-                session,
-                source_id=self.source_id,
-                articles=articles,
-                pipeline=self.pipeline(),
+    async def _store(self, group: list[_Parsed], result: ScanResult) -> None:
+        """One transaction for the group; if it fails, one per file, so that one file the
+        database refuses costs only itself (and is tried again at the next scan)."""
+        try:
+            async with taking_turns(self.write_slot), self.sessions.begin() as session:
+                outcomes = await ingest_many(
+                    session,
+                    [(self.source_id, parsed.articles) for parsed in group],
+                    pipeline=self.pipeline(),
+                )
+                for parsed, outcome in zip(group, outcomes, strict=True):
+                    await self._record(session, parsed, outcome)
+        except Exception as exc:
+            if len(group) == 1:
+                raise
+            log.warning(
+                "storing %d files together failed source=%s, storing them one by one: %r",
+                *(len(group), self.settings.name, exc),
             )
-            await dropfiles.record_drop_file(
-                session,
-                source_id=self.source_id,
-                sha256=sha,
-                path=shown(candidate.path),
-                size=candidate.size,
-                status=INGESTED,
-                articles=outcome.new,
-            )
+            for parsed in group:
+                await self._store([parsed], result)
+            return
+        for parsed, outcome in zip(group, outcomes, strict=True):
+            self._stored(parsed, outcome, result)
+
+    async def _record(self, session: AsyncSession, parsed: _Parsed, outcome: IngestResult) -> None:
+        candidate = parsed.candidate
+        await dropfiles.record_drop_file(
+            session,
+            source_id=self.source_id,
+            sha256=parsed.sha,
+            path=shown(candidate.path),
+            size=candidate.size,
+            status=INGESTED,
+            articles=outcome.new,
+        )
+
+    def _stored(self, parsed: _Parsed, outcome: IngestResult, result: ScanResult) -> None:
+        candidate = parsed.candidate
         self._handled[candidate.path] = (candidate.size, candidate.mtime)
         result.files += 1
         result.articles += outcome.new

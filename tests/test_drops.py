@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from daemon.runtime import Runtime
 from daemon.settings import Settings, load_settings
@@ -137,3 +137,27 @@ async def test_a_dropped_feed_with_impossible_dates_is_ingested_whole(
         )
     assert published["The army moved at hour twenty-five"] is None
     assert published["A second army report"] is not None
+
+
+async def test_a_backlog_is_stored_a_group_of_files_per_transaction(
+    tmp_path: Path, runtime: Runtime
+) -> None:
+    """A folder filled while the daemon was down is stored 32 files to a transaction, not
+    one (a transaction per file capped a busy machine at a few dozen files a second); every
+    file is still recorded on its own, and two copies of one file in a group are read once."""
+    drops = tmp_path / "drops"
+    for n in range(70):
+        text = ARTICLE.replace(b"Vovchansk", f"Vovchansk district {n}".encode())
+        (drops / f"report-{n:02d}.txt").write_bytes(text)
+        age(drops / f"report-{n:02d}.txt")
+    (drops / "report-00-copy.txt").write_bytes((drops / "report-00.txt").read_bytes())
+    age(drops / "report-00-copy.txt")
+    commits: list[int] = []
+    event.listen(runtime.engine.sync_engine, "commit", lambda _: commits.append(1))
+    result = await runtime.scanner(runtime.settings.drops[0]).scan()
+    assert (result.files, result.quarantined) == (70, 0)
+    assert len(commits) == 3, "70 files in groups of 32, 32 and 6"
+    assert await count(runtime, DropFile) == 70
+    assert await count(runtime, ArticleRow) == result.articles
+    # One report with one word changed seventy times is one story, alerted once.
+    assert await count(runtime, AlertRow) == len(result.alert_ids) == 1
