@@ -32,6 +32,10 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         ("Запорізька АЕС знову втратила зовнішнє живлення.", "UA-23", "UA-12"),
         # A town of the text's own countries over a foreign region of the same name.
         ("В Кеми отремонтировали причал для теплоходов.", "RU-KR", "CF"),
+        # A city's people, written in lower case.
+        ("На перебои с водой пожаловались белгородцы.", "RU-BEL", None),
+        ("Вночі кияни знову ховалися в метро.", "UA-30", None),
+        ("У херсонцев снова нет воды.", "UA-65", None),
         # Quoted names and the adjective before them are a team's or a firm's.
         ("Одесский «Черноморец» сыграл вничью в Ровно.", "UA-56", "UA-51"),
         ("Компания «Харьков-Авто» открыла салон в Полтаве.", "UA-53", "UA-63"),

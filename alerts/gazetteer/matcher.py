@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from functools import cache
 from typing import NamedTuple
 
+from alerts.gazetteer.extras import CITY_DEMONYMS
 from alerts.gazetteer.index import Entry, Index, decode
-from alerts.gazetteer.text import FORM_ADJECTIVE, Token, is_cyrillic, is_latin
+from alerts.gazetteer.text import FORM_ADJECTIVE, Token, is_cyrillic, is_latin, stem
 from alerts.gazetteer.words import (
     ARTICLES,
     CONTINUATIONS,
@@ -49,6 +50,7 @@ _LOWER_ADJECTIVE = re.compile(
     r"(?:ий|ій|ый|ой|ого|ому|им|ім|ом|ая|а|ої|у|ую|е|ое|ее|ие|і|их|іх|ими|ых|ым|ыми|ою)$"
 )
 _ADJECTIVE = re.compile(r"(?:ий|ый|ій|ой|ая|яя|ое|ее|ые|ие|ого|ої|ому|ую|юю)$")
+_DEMONYMS = frozenset(stem(name) for names in CITY_DEMONYMS.values() for name in names)
 # The same adjective romanised (Kharkivska, Kievsky, Belorussky) or Polish (Gdańska).
 _ROMAN_ADJECTIVE = re.compile(r"(?:sk|ck|zk)(?:a|aya|aia|e|i|ie|iy|iì|ij|o|y|yi|yy)$")
 
@@ -145,8 +147,11 @@ class Context:
     def _lowercase_adjective(self, hit: Hit) -> tuple[Entry, ...]:
         """ "харківського метро", "одеський порт": Russian and Ukrainian write a region's
         adjective in lower case, and it still says where. Only a subdivision's own adjective
-        counts (a town's would be too loose), and never in "по-київськи" (a manner)."""
+        counts (a town's would be too loose), and never in "по-київськи" (a manner). A city's
+        people ("белгородцы", "кияни") are written in lower case too."""
         word = self.word(hit.first)
+        if hit.first == hit.last and self.tokens[hit.first].stem in _DEMONYMS:
+            return hit.entries
         if hit.first != hit.last or not is_cyrillic(word) or not _LOWER_ADJECTIVE.search(word):
             return ()
         if self.gap(hit.first - 1) == "-" and self.tokens[hit.first - 1].stem == "по":

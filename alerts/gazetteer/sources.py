@@ -23,6 +23,7 @@ import pycountry
 from alerts.gazetteer.admin1 import CityRow, map_admin1
 from alerts.gazetteer.extras import (
     CITY_ALIASES,
+    CITY_DEMONYMS,
     COUNTRY_ALIASES,
     KIND_SYNONYMS,
     SUBDIVISION_ALIASES,
@@ -236,4 +237,5 @@ def cities(min_population: int) -> Iterator[Record]:
         alternates = {a for a in c["alternatenames"] if _good_alternate(a)}
         prior = math.log10(c["population"] + 1)
         names = {c["name"], *CITY_ALIASES.get((country, c["name"]), ())}
+        names |= set(CITY_DEMONYMS.get((country, c["name"]), ()))
         yield Record(place, prior, names, alternates)
