@@ -18,8 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.leases import due_messages, lease
-from storage.models import AlertBatch, AlertRow, utcnow
-from storage.outbox import DEAD, DELIVERED, PENDING
+from storage.models import DEAD, DELIVERED, PENDING, AlertBatch, AlertRow, utcnow
 from storage.sql import insert_ignore, is_postgres
 
 OPEN = "open"

@@ -17,13 +17,12 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import ColumnElement, Row, Select, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AlertBatch, AlertRow, Source
+from storage.models import PENDING, AlertBatch, AlertRow, Source
 from storage.sql import is_postgres
 
 Leased = TypeVar("Leased", AlertRow, AlertBatch, Source)
 LEASED: tuple[type[Source], type[AlertRow], type[AlertBatch]] = (Source, AlertRow, AlertBatch)
 _HOST_CHARS = 30
-_PENDING = "pending"  # storage.outbox.PENDING, which imports this module
 
 
 def new_owner() -> str:
@@ -69,7 +68,7 @@ async def reclaim(
         if model is AlertRow or model is AlertBatch:
             # Only pending alerts are ever leased; the due index then spares a scan of every
             # alert ever sent, at each start.
-            held = held & (model.status == _PENDING)
+            held = held & (model.status == PENDING)
         owners = await session.scalars(select(model.lease_owner).where(held).distinct())
         gone = [o for o in owners if o is not None and o not in keep and stale(o)]
         if not gone:

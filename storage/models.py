@@ -253,6 +253,10 @@ class DropFile(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# An alert's status: waiting (and leased while it is sent), sent, or given up on.
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
 class AlertRow(Base):
     """The outbox: written in the same transaction as the match, delivered afterwards."""
 
@@ -273,7 +277,7 @@ class AlertRow(Base):
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(256))
     round: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(64))

@@ -18,10 +18,9 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.leases import due_messages, lease
-from storage.models import AlertBatch, AlertRow, utcnow
+from storage.models import DEAD, DELIVERED, PENDING, AlertBatch, AlertRow, utcnow
 from storage.sql import insert_ignore
 
-PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 STATUSES = (PENDING, DELIVERED, DEAD)
 
 

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AlertRow, ArticleRow, DropFile, Source, Story, utcnow
-from storage.outbox import PENDING
+from storage.models import PENDING, AlertRow, ArticleRow, DropFile, Source, Story, utcnow
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from alerts.outbox import DeliveryWorker
 from alerts.ratelimit import RateLimit, RateLimiter
 from storage import channels as channel_state
 from storage import outbox
-from storage.models import AlertBatch, AlertRow
+from storage.models import PENDING, AlertBatch, AlertRow
 from tests.test_delivery_kit import SECRET, Answer, Outbox, ScriptedReceiver, open_outbox
 
 FAST = (0.05, 0.05, 0.05, 0.05, 0.05)
@@ -61,7 +61,7 @@ async def run_until(worker: DeliveryWorker, done: Callable[[], bool], within: fl
 
 
 async def settled(box: Outbox) -> list[AlertRow]:
-    return [row for row in await box.alerts() if row.status != outbox.PENDING]
+    return [row for row in await box.alerts() if row.status != PENDING]
 
 
 async def test_fourth_attempt_delivers_with_the_same_webhook_id(

@@ -16,7 +16,7 @@ from daemon.runtime import Runtime
 from daemon.settings import Settings
 from storage import outbox, status
 from storage.feeds import list_feeds
-from storage.models import utcnow
+from storage.models import DEAD, utcnow
 
 CHART_HOURS = 48
 PAGE_ALERTS = 20
@@ -119,7 +119,7 @@ async def render_page(
         series = await status.hourly(session, CHART_HOURS, now)
         counts = await outbox.counts_by_status(session)
         latest = await outbox.list_alerts(session, None, PAGE_ALERTS)
-        dead = await outbox.list_alerts(session, outbox.DEAD, PAGE_ALERTS)
+        dead = await outbox.list_alerts(session, DEAD, PAGE_ALERTS)
         box = await status.outbox_state(session)
     template = _TEMPLATES.get_template("status.html")
     return template.render(

@@ -12,7 +12,7 @@ from daemon.settings import Settings
 from storage import outbox
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import AlertRow
+from storage.models import DELIVERED, PENDING, AlertRow
 
 COLUMNS = (
     f"{'ID':>6}  {'STATUS':<9}  {'TRIES':>5}  {'CHANNEL':<16}  {'RULE':<24}  {'WHEN':<19}  NOTE"
@@ -36,9 +36,9 @@ def cut(text: str | None, width: int) -> str:
 
 def row_line(row: AlertRow) -> str:
     """One alert: when it was delivered, or when it is next tried; the receipt or last error."""
-    when = row.delivered_at if row.status == outbox.DELIVERED else row.next_attempt_at
-    note = row.receipt if row.status == outbox.DELIVERED else row.last_error
-    if row.batch_id is not None and row.status == outbox.PENDING:
+    when = row.delivered_at if row.status == DELIVERED else row.next_attempt_at
+    note = row.receipt if row.status == DELIVERED else row.last_error
+    if row.batch_id is not None and row.status == PENDING:
         note = f"held in batch {row.batch_id}" + (f"; {note}" if note else "")
     stamp = when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
     return (
