@@ -28,7 +28,7 @@ from alerts.flow import Flow
 from alerts.payload import digest_payload
 from storage import batches, outbox
 from storage import channels as channel_state
-from storage.lane import taking_turns
+from storage.lane import writing
 from storage.leases import new_owner, renew
 from storage.models import AlertBatch, AlertRow, utcnow
 
@@ -102,7 +102,7 @@ class DeliveryWorker:
         write_slot: asyncio.Semaphore | None = None,
     ) -> None:
         self.sessions = sessions
-        self.write_slot = write_slot  # SQLite: the daemon's writers take turns (taking_turns)
+        self.write_slot = write_slot  # SQLite: writers take turns (storage.lane.writing)
         self.on_attempt = on_attempt
         self.channels = dict(channels)
         self.flows = dict(flows or {})
@@ -172,7 +172,7 @@ class DeliveryWorker:
             disabled = set(await channel_state.disabled(session))
         now = utcnow()
         quiet = {name for name, flow in self.flows.items() if flow.is_quiet(now)}
-        async with taking_turns(self.write_slot), self.sessions.begin() as session:
+        async with writing(self.sessions, self.write_slot) as session:
             rows = await outbox.claim_due(
                 session, self.owner, self.lease_seconds, self.batch_size, disabled
             )
@@ -188,7 +188,7 @@ class DeliveryWorker:
             admitted = utcnow()
             hold = flow.admit(admitted) if flow is not None else None
             if hold is not None:
-                async with taking_turns(self.write_slot), self.sessions.begin() as session:
+                async with writing(self.sessions, self.write_slot) as session:
                     batch_id = await batches.hold(
                         session, row.id, self.owner, row.channel, hold.reason, hold.until
                     )
@@ -212,7 +212,7 @@ class DeliveryWorker:
         if not attempts:
             return
         delivered = [(m.alert_id, receipt) for m, receipt, error in attempts if error is None]
-        async with taking_turns(self.write_slot), self.sessions.begin() as session:
+        async with writing(self.sessions, self.write_slot) as session:
             await outbox.mark_delivered_many(session, self.owner, delivered)
             for message, _, error in attempts:
                 if error is not None:
@@ -223,7 +223,7 @@ class DeliveryWorker:
 
     async def _batch(self, batch: AlertBatch) -> bool:
         async with self._limit:
-            async with taking_turns(self.write_slot), self.sessions.begin() as session:
+            async with writing(self.sessions, self.write_slot) as session:
                 members = await batches.members(session, batch.id)
                 if not members:
                     await batches.drop_empty(session, batch.id, self.owner)
@@ -238,7 +238,7 @@ class DeliveryWorker:
             receipt, error = await self._send(message)
             if flow is not None:
                 flow.delivered(admitted, utcnow())
-            async with taking_turns(self.write_slot), self.sessions.begin() as session:
+            async with writing(self.sessions, self.write_slot) as session:
                 if error is None:
                     await batches.mark_delivered(session, batch.id, self.owner, ids, receipt)
                 else:
@@ -292,13 +292,13 @@ class DeliveryWorker:
         now = utcnow()
         until = now + timedelta(seconds=self.lease_seconds)
         held = ((AlertRow, set(self._held)), (AlertBatch, set(self._held_batches)))
-        async with taking_turns(self.write_slot), self.sessions.begin() as session:
+        async with writing(self.sessions, self.write_slot) as session:
             for model, ids in held:
                 if ids:
                     await renew(session, model, self.owner, ids, now=now, until=until)
 
     async def release(self) -> None:
-        async with taking_turns(self.write_slot), self.sessions.begin() as session:
+        async with writing(self.sessions, self.write_slot) as session:
             await outbox.release(session, self.owner)
 
     async def close(self) -> None:

@@ -33,7 +33,7 @@ from daemon.ingest import IngestResult, Pipeline, ingest_many
 from daemon.parse import parse_bytes
 from daemon.settings import DropSettings
 from storage import dropfiles
-from storage.lane import taking_turns
+from storage.lane import writing
 from storage.types import Article
 
 Progress = Callable[[int, int], None]
@@ -118,7 +118,7 @@ class DropScanner:
         write_slot: asyncio.Semaphore | None = None,
     ) -> None:
         self.settings = settings
-        self.write_slot = write_slot  # SQLite: the daemon's writers take turns (taking_turns)
+        self.write_slot = write_slot  # SQLite: writers take turns (storage.lane.writing)
         self.root = root
         self.quarantine = quarantine
         self.source_id = source_id
@@ -330,7 +330,7 @@ class DropScanner:
         """One transaction for the group; if it fails, one per file, so that one file the
         database refuses costs only itself (and is tried again at the next scan)."""
         try:
-            async with taking_turns(self.write_slot), self.sessions.begin() as session:
+            async with writing(self.sessions, self.write_slot) as session:
                 outcomes = await ingest_many(
                     session,
                     [(self.source_id, parsed.articles) for parsed in group],
@@ -406,7 +406,7 @@ class DropScanner:
                 exc,
             )
             return
-        async with taking_turns(self.write_slot), self.sessions.begin() as session:
+        async with writing(self.sessions, self.write_slot) as session:
             await dropfiles.record_drop_file(
                 session,
                 source_id=self.source_id,

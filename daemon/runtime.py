@@ -67,7 +67,7 @@ class Runtime:
     lane: SqliteLane | None = None  # the poller's claims and results, on SQLite
     bands: BandBacklog | None = None  # new articles' bands waiting to be written, on SQLite
     # SQLite has one writer: store groups, claims, band flushes, drops and delivery marks take
-    # turns here instead of meeting in SQLite's busy handler (``storage.lane.taking_turns``).
+    # turns here instead of meeting in SQLite's busy handler (``storage.lane.writing``).
     write_slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     @classmethod
@@ -158,6 +158,12 @@ class Runtime:
         return await self.bands.drain(self.lane, self.write_slot)
 
     @property
+    def turns(self) -> asyncio.Semaphore | None:
+        """The write slot for writers that take it only on SQLite (``storage.lane.writing``);
+        on PostgreSQL they write side by side."""
+        return self.write_slot if self.lane is not None else None
+
+    @property
     def matcher(self) -> Matcher:
         return self.pipeline.matcher
 
@@ -183,7 +189,7 @@ class Runtime:
             source_id=source_id if source_id is not None else self.drop_ids[drop.name],
             sessions=self.sessions,
             pipeline=lambda: self.pipeline,
-            write_slot=self.write_slot if self.lane is not None else None,
+            write_slot=self.turns,
         )
 
     def dispatcher(self, stopping: asyncio.Event | None = None) -> FeedDispatcher:
@@ -194,7 +200,7 @@ class Runtime:
             lambda: self.pipeline,
             stopping=stopping,
             lane=self.lane,
-            write_slot=self.write_slot if self.lane is not None else None,
+            write_slot=self.turns,
         )
 
     async def close(self) -> None:

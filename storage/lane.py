@@ -16,27 +16,33 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import asynccontextmanager, nullcontext
 from typing import TypeVar
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.engine import BUSY_SECONDS, busy_seconds, sqlite_pragmas
 
 T = TypeVar("T")
 
 
-def taking_turns(slot: asyncio.Semaphore | None) -> AbstractAsyncContextManager[object]:
-    """The daemon's one write slot on SQLite, or nothing (PostgreSQL, a one-off command).
+@asynccontextmanager
+async def writing(
+    sessions: async_sessionmaker[AsyncSession], slot: asyncio.Semaphore | None
+) -> AsyncIterator[AsyncSession]:
+    """A write transaction, taken in turn on the daemon's one write slot on SQLite (no slot:
+    PostgreSQL, a one-off command).
 
     Writers that wait in SQLite's busy handler poll the lock at growing intervals, while
     writers queued on the slot take it the moment it is free: a delivered mark that waited
     in the handler could be passed over for a second and more by polls, drops and band
     flushes, and a kill then would send again what the receiver had already taken. On the
     slot every writer waits its turn, in order."""
-    return slot if slot is not None else nullcontext()
+    async with slot if slot is not None else nullcontext(), sessions.begin() as session:
+        yield session
 
 
 class SqliteLane:
