@@ -120,7 +120,7 @@ class Context:
         """The surviving entries, and when none survives, the check that ruled the hit out."""
         entries = tuple(hit.entries)
         if not self._capitalised(hit):
-            entries = self._lowercase_adjective(hit)
+            entries = self._lower_case_name(hit)
             if not entries:
                 return (), "not capitalised"
         if self._named_thing(hit):
@@ -144,7 +144,7 @@ class Context:
             return True
         return first[0].isupper() or first[0].isdigit()
 
-    def _lowercase_adjective(self, hit: Hit) -> tuple[Entry, ...]:
+    def _lower_case_name(self, hit: Hit) -> tuple[Entry, ...]:
         """ "харківського метро", "одеський порт": Russian and Ukrainian write a region's
         adjective in lower case, and it still says where. Only a subdivision's own adjective
         counts (a town's would be too loose), and never in "по-київськи" (a manner). A city's
@@ -184,15 +184,7 @@ class Context:
             return True
         if self._after_of(hit.first) or self._team(hit, before, after):
             return True
-        if (
-            after is not None
-            and after.isspace()
-            and self.tokens[hit.last + 1].stem in STATION_AFTER
-            and is_latin(self.word(hit.last))
-            and _ROMAN_ADJECTIVE.search(self.word(hit.last).lower()) is not None
-        ):
-            return True  # "Kharkivska metro station": a station named after the place
-        if self._station_elsewhere(hit):
+        if self._station(hit):
             return True
         opening = before.strip() if before else ""
         closing = after.strip() if after else ""
@@ -208,30 +200,42 @@ class Context:
             and _ADJECTIVE.search(self.word(hit.last).lower()) is not None
         )
 
-    def _station_elsewhere(self, hit: Hit) -> bool:
-        """ "Kursk station in Moscow", "the Finland Station": a station or airport named
-        after a place, with another place given as where it is, or named after a country."""
-        n = len(self.tokens)
-        kind = hit.last + 1
-        while kind < n and kind - hit.last <= 3 and self.tokens[kind].stem not in STATION_KINDS:
-            if not self.word(kind).islower() or not (self.gap(kind - 1) or "x").isspace():
+    def _station(self, hit: Hit) -> bool:
+        """ "Kharkivska metro station" (a romanised adjective), "Kursk station in Moscow" (an
+        other place given as where it is), "the Finland Station" (a country): a station or
+        airport named after the place, not in it."""
+        last, n = hit.last, len(self.tokens)
+        word = self.word(last)
+        if (
+            self._spaced(last)
+            and self.tokens[last + 1].stem in STATION_AFTER
+            and is_latin(word)
+            and _ROMAN_ADJECTIVE.search(word.lower()) is not None
+        ):
+            return True
+        kind = last + 1  # the station word, after up to two lower-case ones ("railway")
+        while kind < n and kind - last <= 3 and self.tokens[kind].stem not in STATION_KINDS:
+            if not self.word(kind).islower() or not self._spaced(kind - 1):
                 return False
             kind += 1
-        if kind >= n or self.tokens[kind].stem not in STATION_KINDS:
-            return False
-        if not (self.gap(kind - 1) or "x").isspace():
+        if kind >= n or self.tokens[kind].stem not in STATION_KINDS or not self._spaced(kind - 1):
             return False
         if all(self.index.places[e.place].kind == "country" for e in hit.entries):
-            return kind == hit.last + 1 and self.tokens[kind].stem == "station"
+            return kind == last + 1 and self.tokens[kind].stem == "station"
         where = kind + 1
         return (
             where + 1 < n
-            and (self.gap(kind) or "x").isspace()
+            and self._spaced(kind)
             and self.tokens[where].stem in IN_WORDS
-            and (self.gap(where) or "x").isspace()
+            and self._spaced(where)
             and where + 1 in self._longest_from
-            and self.word(where + 1)[:1].isupper()
+            and self._upper(where + 1)
         )
+
+    def _spaced(self, left: int) -> bool:
+        """Whether only spaces part token ``left`` from the next one."""
+        gap = self.gap(left)
+        return gap is not None and gap.isspace()
 
     def _team(self, hit: Hit, before: str | None, after: str | None) -> bool:
         """ "Chicago Bulls", "Real Madrid": a capitalised club word beside the place."""

@@ -121,7 +121,7 @@ TEAM_AFTER = _stems(
 TEAM_BEFORE = _stems(
     """real inter ac as ss fc sc sv vfb vfl rb borussia eintracht hertha werder fortuna
     olympique sporting racing deportivo atletico atlético athletic union hapoel maccabi
-    partizan legia slavia sparta dinamo dynamo air bayern zenit steaua sheriff sunrisers
+    partizan legia slavia sparta dinamo dynamo air bayern steaua sheriff sunrisers
     challengers"""
 )
 
