@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import pytest
@@ -19,6 +21,7 @@ PG_ENABLED = os.environ.get("NEWSWATCH_PG_TESTS") == "1"
 PG_ADMIN_URL = os.environ.get(
     "NEWSWATCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+T = TypeVar("T")
 PG_SKIP_REASON = (
     "PostgreSQL tests are off: set NEWSWATCH_PG_TESTS=1 with a server at 127.0.0.1:5432 "
     "(user postgres, database test) to run them"
@@ -48,6 +51,23 @@ async def fresh_postgres() -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+async def side_by_side(tmp_path: Path, run: Callable[[str, Path], Awaitable[T]]) -> list[T]:
+    """``run(database_url, folder)`` on a SQLite file and, with the PostgreSQL tests on, on
+    a fresh PostgreSQL database at the same time, each in its own folder ("sqlite",
+    "postgres" under ``tmp_path``): a soak or a kill sweep mostly waits, and the suite has a
+    time budget. A task group, not gather: when one run fails the other is cancelled and
+    closes its servers and daemon, rather than running on unawaited past the test."""
+    (tmp_path / "sqlite").mkdir()
+    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'sqlite' / 'newswatch.db'}"
+    if not PG_ENABLED:
+        return [await run(sqlite, tmp_path / "sqlite")]
+    (tmp_path / "postgres").mkdir()
+    async with fresh_postgres() as postgres, asyncio.TaskGroup() as runs:
+        first = runs.create_task(run(sqlite, tmp_path / "sqlite"))
+        second = runs.create_task(run(postgres, tmp_path / "postgres"))
+    return [first.result(), second.result()]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

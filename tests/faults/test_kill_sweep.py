@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.conftest import PG_ENABLED, PG_SKIP_REASON, fresh_postgres
+from tests.conftest import PG_ENABLED, PG_SKIP_REASON, side_by_side
 from tests.fleet_support import KEYWORD, Entry, FleetFeeds, Hook, path_of, rss
 from tests.support import DaemonProcess, toml_str
 
@@ -153,17 +153,10 @@ url = {toml_str(hook_url)}
 @pytest.mark.timeout(420)
 async def test_sigkill_sweep_on_both_databases(tmp_path: Path) -> None:
     """Both sweeps at once: each is mostly waiting for restarts, and the suite has a budget."""
-    (tmp_path / "sqlite").mkdir()
-    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'sqlite' / 'newswatch.db'}"
+    seeds = {"sqlite": 1, "postgres": 2}
+    await side_by_side(tmp_path, lambda url, folder: sweep(folder, url, seed=seeds[folder.name]))
     if not PG_ENABLED:
-        await sweep(tmp_path / "sqlite", sqlite, seed=1)
         pytest.skip(f"the SQLite sweep passed; the PostgreSQL one is off: {PG_SKIP_REASON}")
-    (tmp_path / "postgres").mkdir()
-    # A task group, not gather: when one sweep fails the other is cancelled and closes its
-    # servers and daemon, rather than running on unawaited past the test.
-    async with fresh_postgres() as postgres, asyncio.TaskGroup() as sweeps:
-        sweeps.create_task(sweep(tmp_path / "sqlite", sqlite, seed=1))
-        sweeps.create_task(sweep(tmp_path / "postgres", postgres, seed=2))
 
 
 async def sweep(tmp_path: Path, database_url: str, seed: int) -> None:

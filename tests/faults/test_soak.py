@@ -11,14 +11,13 @@ it).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
 from bench.soak import FEED_FAULTS, SoakConfig, SoakResult, run_soak
-from tests.conftest import PG_ENABLED, PG_SKIP_REASON, fresh_postgres
+from tests.conftest import PG_ENABLED, PG_SKIP_REASON, side_by_side
 
 pytestmark = pytest.mark.slow
 
@@ -92,21 +91,14 @@ async def test_a_30s_soak_stores_every_entry_once_and_delivers_every_alert_once(
 ) -> None:
     """SQLite and PostgreSQL side by side, each with its own servers and daemon: the suite
     has a time budget, and each soak mostly waits on its servers."""
-    sqlite = soak_config(f"sqlite+aiosqlite:///{tmp_path / 'newswatch.db'}", tmp_path / "sqlite")
     started = time.monotonic()
-    if not PG_ENABLED:
-        result = await run_soak(sqlite)
-        print(f"\n{result.summary()}")
-        checked(result)
-        pytest.skip(f"the SQLite soak passed; the PostgreSQL one is off: {PG_SKIP_REASON}")
-    # A task group, not gather: a soak that fails cancels the other, which then closes its
-    # servers and daemon instead of running on unawaited past the test.
-    async with fresh_postgres() as url, asyncio.TaskGroup() as soaks:
-        first = soaks.create_task(run_soak(sqlite))
-        second = soaks.create_task(run_soak(soak_config(url, tmp_path / "postgres")))
-    results = [first.result(), second.result()]
+    results = await side_by_side(
+        tmp_path, lambda url, folder: run_soak(soak_config(url, folder / "soak"))
+    )
     for result in results:
         print(f"\n{result.summary()}")
     print(f"(whole test run {time.monotonic() - started:.1f}s)")
     for result in results:
         checked(result)
+    if not PG_ENABLED:
+        pytest.skip(f"the SQLite soak passed; the PostgreSQL one is off: {PG_SKIP_REASON}")
