@@ -146,8 +146,7 @@ def read_not_utf8(
         return _mend_utf8(loose, strays, stray_bytes, utf8_error.start)
     sample = _sample(data)
     best = _detect(sample)
-    as_declared = _decoded(data, declared) if declared is not None else None
-    if as_declared is not None and declared is not None:
+    if declared is not None and (as_declared := _decoded(data, declared)) is not None:
         fit = _detect(sample, declared)
         if fit is not None and (best is None or fit[1] <= best[1] + _CHAOS_SLACK):
             return as_declared, None
