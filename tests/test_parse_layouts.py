@@ -327,3 +327,98 @@ def test_a_long_menu_above_the_title_gives_no_tags_or_dates() -> None:
     assert article.tags == []
     assert article.published is None
     assert article.authors == ["Helen Brooks"]
+
+
+_FERRY_BODY = [
+    "The ferry between the two harbours ran again on Monday after three weeks of repairs.",
+    "The operator said that timetables would stay reduced until the end of the month.",
+]
+_MENU = ["* News", "* Sport", "+ Local", "+ Weather", "* Culture", "o Theatre", "o Music"]
+
+
+@pytest.mark.parametrize(
+    "trail",
+    [
+        "Home > News > Local > Ferry service resumes across the estuary",
+        "Home>News> Ferry service resumes across the estuary",
+        "harbour-times.example » Local » Ferry service resumes across the estuary",
+        "You are here: > Ferry service resumes across the estuary",
+        "Вы здесь: Главная › Новости › Ferry service resumes across the estuary",
+    ],
+)
+def test_a_breadcrumb_trail_ending_in_the_title_gives_only_the_title(trail: str) -> None:
+    page = "\n".join([*_MENU, trail, "By Helen Brooks", "", *_FERRY_BODY])
+    [article] = parse_bytes(page.encode())
+    assert article.title == "Ferry service resumes across the estuary"
+    assert article.authors == ["Helen Brooks"]
+
+
+def test_a_breadcrumb_kept_as_a_numbered_list_loses_its_numbers() -> None:
+    crumbs = ["1. Home", "2. Local news", "3. Ferry service resumes across the estuary"]
+    page = "\n".join([*_MENU, *crumbs, "4 October 2025", "", *_FERRY_BODY])
+    [article] = parse_bytes(page.encode())
+    assert article.title == "Ferry service resumes across the estuary"
+
+
+def test_a_numbered_headline_without_a_list_above_keeps_its_number() -> None:
+    page = "\n".join([*_MENU, "7. Ferry service resumes after repairs", "", *_FERRY_BODY])
+    [article] = parse_bytes(page.encode())
+    assert article.title == "7. Ferry service resumes after repairs"
+
+
+def test_items_of_a_nested_menu_are_not_headlines() -> None:
+    page = "\n".join(
+        [
+            "* Local",
+            "+ Ferry timetables and harbour works",
+            "o Theatre and music in the old town",
+            "Ferry service resumes across the estuary",
+            "By Helen Brooks",
+            *_FERRY_BODY,
+        ]
+    )
+    [article] = parse_bytes(page.encode())
+    assert article.title == "Ferry service resumes across the estuary"
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        "Local news Ferry service resumes across the estuary",  # a kicker run into the title
+        "3. Ferry service resumes across the estuary",  # the last crumb of a numbered trail
+    ],
+)
+def test_the_title_repeated_at_the_end_of_a_line_above_is_the_headline(above: str) -> None:
+    page = "\n".join(
+        [
+            *_MENU,
+            above,
+            "4 October 2025",
+            "Free to read until noon",
+            "Ferry service resumes across the estuary",
+            "",
+            *_FERRY_BODY,
+        ]
+    )
+    [article] = parse_bytes(page.encode())
+    assert article.title == "Ferry service resumes across the estuary"
+
+
+def test_a_long_opening_line_of_the_article_is_not_taken_for_its_title() -> None:
+    lead = (
+        "Ferries will run again between the two harbours from Monday after three weeks of "
+        "repairs to the landing stages on both sides"
+    )
+    page = "\n".join(
+        [
+            *_MENU,
+            "Ferry service resumes across the estuary",
+            "4 October 2025",
+            "",
+            lead,
+            *_FERRY_BODY,
+        ]
+    )
+    [article] = parse_bytes(page.encode())
+    assert article.title == "Ferry service resumes across the estuary"
+    assert article.body[0] == lead

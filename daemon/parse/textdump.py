@@ -22,7 +22,7 @@ from daemon.parse.fields import (
     split_names,
     unique,
 )
-from daemon.parse.headline import TITLE_WINDOW, find_title, section_shaped
+from daemon.parse.headline import TITLE_WINDOW, find_title, section_shaped, title_text
 from daemon.parse.layout import short_sentence
 from daemon.parse.lines import Features, Kind
 from storage.types import Article, Image
@@ -113,7 +113,7 @@ def _walk(
     if title_at is not None:
         fields = _read(page, title_at, title_at + 1)
         if fields.body or page.block is None:
-            return page.lines[title_at], captured, _with_body(fields)
+            return title_text(page, title_at), captured, _with_body(fields)
         page.labels.clear()  # the "title" was the article's one paragraph: read it as body
     # No line reads as a title, but the page holds an article: keep it, named by its
     # opening words, rather than refuse it and miss what it reports.
