@@ -35,6 +35,11 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         # A city's people, written in lower case.
         ("На перебои с водой пожаловались белгородцы.", "RU-BEL", None),
         ("Вночі кияни знову ховалися в метро.", "UA-30", None),
+        # The lower-case adjective of a city with a code of its own is the city's, not the
+        # oblast's around it; the oblast needs its word.
+        ("Ремонт київського метро знову затягується.", "UA-30", "UA-32"),
+        ("Цены в московских кафе выросли за год.", "RU-MOW", "RU-MOS"),
+        ("Урожай у Київській області зібрали раніше.", "UA-32", "UA-30"),
         ("У херсонцев снова нет воды.", "UA-65", None),
         # Quoted names and the adjective before them are a team's or a firm's.
         ("Одесский «Черноморец» сыграл вничью в Ровно.", "UA-56", "UA-51"),
@@ -63,6 +68,8 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         ("A runway at Washington Dulles airport in Virginia closed.", "US-VA", "US-DC"),
         ("Crowds met the train at Kursk station on Sunday.", "RU-KRS", None),
         ("Lenin spoke at the Finland Station on his return.", None, "FI"),
+        # A city's own station, named "<city> <name>", is in that city.
+        ("Queues formed at Kraków Płaszów station after the storm.", "PL-12", None),
         # Treaties, formats and syndromes named after the city they were signed or seen in.
         ("Minsk agreements were never carried out, officials in Kyiv said.", "UA-30", "BY"),
         ("Минские соглашения обсудили в Берлине.", "DE-BE", "BY"),

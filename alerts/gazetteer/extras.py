@@ -51,6 +51,11 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "TL": ("Timor-Leste", "East Timor"),
 }
 
+# A city that is a subdivision of its own, beside the oblast that bears its name: the lower-case
+# adjective ("московских столовых", "київського метро") speaks of the city; the oblast takes
+# its word ("Московская область") when it is meant.
+CITY_OF_OBLAST_ADJECTIVE: dict[str, str] = {"RU-MOS": "RU-MOW", "UA-32": "UA-30"}
+
 SUBDIVISION_ALIASES: dict[str, tuple[str, ...]] = {
     "UA-05": ("Vinnytsya Oblast", "Vinnitsa Oblast", "Винничина"),
     "UA-07": ("Volhynia", "Volyn", "Volynia", "Волинь", "Волынь"),

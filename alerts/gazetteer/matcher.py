@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import NamedTuple
 
-from alerts.gazetteer.extras import CITY_DEMONYMS
+from alerts.gazetteer.extras import CITY_DEMONYMS, CITY_OF_OBLAST_ADJECTIVE
 from alerts.gazetteer.index import Entry, Index, decode
 from alerts.gazetteer.text import FORM_ADJECTIVE, Token, is_cyrillic, is_latin, stem
 from alerts.gazetteer.words import (
@@ -157,10 +157,17 @@ class Context:
         if self.gap(hit.first - 1) == "-" and self.tokens[hit.first - 1].stem == "по":
             return ()
         return tuple(
-            e
+            self._city_of_oblast(e)
             for e in hit.entries
             if e.form == FORM_ADJECTIVE and self.index.places[e.place].kind == "subdivision"
         )
+
+    def _city_of_oblast(self, entry: Entry) -> Entry:
+        city = CITY_OF_OBLAST_ADJECTIVE.get(self.index.places[entry.place].code or "")
+        if city is None:
+            return entry
+        place = next(i for i in self.index.city_states if self.index.places[i].code == city)
+        return Entry(place, entry.primary, entry.acronym, entry.form)
 
     def _all_caps(self, hit: Hit) -> bool:
         span = self.text[self.tokens[hit.first].start : self.tokens[hit.last].end]
@@ -274,6 +281,8 @@ class Context:
         word = self.word(hit.last + 1)
         if not word[0].isupper() or word.isupper():
             return False
+        if self._spaced(hit.last + 1) and self.tokens[hit.last + 2].stem in STATION_KINDS:
+            return False  # "Warszawa Gdańska station", "Kraków Główny station": the city's own
         return nxt.stem not in CONTINUATIONS and nxt.stem not in DENYLIST
 
     def _compound(self, hit: Hit) -> bool:
