@@ -48,3 +48,26 @@ def test_the_fast_path_declines_what_it_reads_differently() -> None:
     plain = entity_title.replace(b"Q&amp;A", b"Questions")
     assert differences(plain)[0] is True
     assert differences(entity_title)[0] is False
+
+
+def test_the_fast_path_declines_a_link_it_would_resolve_from_a_relative_guid() -> None:
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        b"<link>http://example.org/news/</link><item><title>Harbour works</title>"
+        b"<guid>item-17</guid></item></channel></rss>"
+    )
+    assert differences(document)[0] is False
+    with_link = document.replace(
+        b"<guid>", b"<link>http://example.org/news/17</link><guid isPermaLink='false'>"
+    )
+    assert differences(with_link)[0] is True
+
+
+def test_the_fast_path_declines_text_that_still_holds_a_reference() -> None:
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+        b"<item><title>Harbour works</title><guid>http://example.org/1</guid>"
+        b"<description><![CDATA[Tides &amp;nbsp;rose]]></description></item></channel></rss>"
+    )
+    assert differences(document)[0] is False
+    assert differences(document.replace(b"&amp;nbsp;", b""))[0] is True
