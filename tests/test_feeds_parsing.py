@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 from daemon.feeds.parsing import ParsePool, parse_feed_job, seen_digests
 from daemon.ingest import Prepared, prepare
+from daemon.parse import feeds as parsing_feeds
+from daemon.parse import parse_feed
+from daemon.parse.dates import Clock
 from tests.support import DATA
+
+SHARED_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "feeds"
 
 RSS = (DATA / "feeds" / "rss2.xml").read_bytes()
 
@@ -90,3 +97,54 @@ async def test_one_document_fills_the_thread_fallback() -> None:
         assert pool.full_seconds() > 0
     finally:
         pool.close()
+
+
+def _town_feed(*items: str) -> bytes:
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+    return (head + "".join(items) + "</channel></rss>").encode()
+
+
+def _item(n: int, date: str = "Mon, 02 Mar 2026 10:00:00 +0000") -> str:
+    return (
+        f"<item><title>Council notice {n}</title><guid>urn:town:{n}</guid>"
+        f"<pubDate>{date}</pubDate><description>Notice {n} of the town council.</description>"
+        "</item>"
+    )
+
+
+def test_items_stored_before_are_left_out_of_the_document_before_parsing() -> None:
+    old_date = "Sun, 01 Mar 2026 09:30:00 +0000"
+    document = _town_feed(_item(3), _item(2, old_date), _item(1, "Sun, 01 Mar 2026 25:61:00 +0000"))
+    stored = {"urn:town:2", "urn:town:1"}
+    feed = parse_feed(document, known=stored.__contains__)
+    assert [a.guid for a in feed.articles] == ["urn:town:3"]
+    known = dict(feed.known)
+    assert set(known) == stored
+    assert known["urn:town:2"] == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    assert known["urn:town:1"] is None  # an impossible date: known, without one
+    assert feed.bozo_error is None
+
+
+def test_a_feed_repeating_a_guid_is_read_whole_and_the_repeat_named() -> None:
+    document = _town_feed(_item(2), _item(2), _item(1))
+    feed = parse_feed(document, known={"urn:town:2"}.__contains__)
+    assert feed.bozo_error is not None and "urn:town:2" in feed.bozo_error
+    assert [a.guid for a in feed.articles] == ["urn:town:1"]
+
+
+def test_leaving_stored_items_out_reads_every_saved_feed_as_the_whole_document_does() -> None:
+    paths = sorted((DATA / "feeds").glob("*.xml"))
+    if SHARED_FEEDS.is_dir():
+        paths += sorted(p for p in SHARED_FEEDS.rglob("*") if p.is_file())
+    left_out = 0
+    for path in paths:
+        data = path.read_bytes()
+        stored = {a.guid for a in parse_feed(data).articles if a.guid}
+        first = parse_feed(data, known=stored.__contains__)
+        whole = parsing_feeds.parse_xml_feed(
+            data, Clock(UTC), None, known=stored.__contains__, trim=False
+        )
+        assert [a.to_json() for a in first.articles] == [a.to_json() for a in whole.articles]
+        assert sorted(first.known, key=str) == sorted(whole.known, key=str), path.name
+        left_out += len(first.known) > 0
+    assert left_out >= 1

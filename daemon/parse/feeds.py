@@ -57,6 +57,7 @@ def parse_xml_feed(
     *,
     fast: bool = False,
     known: Callable[[str], bool] | None = None,
+    trim: bool = True,
 ) -> ParsedFeed:
     """feedparser reads every document; with ``fast`` feedparser-rs reads those it reads
     cleanly and feedparser the rest. The fast path stays off until it reads every feed of
@@ -68,7 +69,9 @@ def parse_xml_feed(
 
     ``known`` says which GUIDs the caller has stored already: those entries are not read
     beyond their date, since most polls of a changed feed find one new entry among dozens,
-    and reading an entry's HTML costs more than parsing it.
+    and reading an entry's HTML costs more than parsing it. With ``trim`` (the default), RSS
+    items known by a plain GUID are cut out of the document before any parser sees it
+    (``_drop_known_items``); off, they are parsed and skipped, which reads the same.
 
     feedparser's HTML sanitiser is left off: every fragment is read into plain text by
     ``html_paragraphs``, which drops scripts, styles, frames and the like itself. The
@@ -78,13 +81,16 @@ def parse_xml_feed(
     data, entity_notes = _defuse_entities(data)
     notes += entity_notes
     data = _mend_references(data)
+    dropped: list[tuple[str, datetime | None]] = []
+    if known is not None and trim:
+        data, dropped = _drop_known_items(data, clock, known)
     parsed = _fast(data) if fast else None
     if parsed is None:
         parsed = feedparser.parse(bytes(data), resolve_relative_uris=False, sanitize_html=False)
     feed = parsed.get("feed", {})
     language = _language_code(feed.get("language"))
-    articles, seen = [], []
-    ids: set[str] = set()
+    articles, seen = [], dropped
+    ids: set[str] = {guid for guid, _ in dropped}
     repeated: list[str] = []
     for e in parsed.get("entries", []):
         guid = _entry_guid(e)
@@ -113,6 +119,54 @@ def parse_xml_feed(
         bozo_error="; ".join(notes) if notes else None,
         known=seen,
     )
+
+
+_ITEM = re.compile(rb"<item\b[^>]*>(.*?)</item\s*>", re.S)
+_GUID = re.compile(rb"<guid\b[^>]*>([^<&]*)</guid\s*>")
+_PUB_DATE = re.compile(rb"<pubDate\s*>([^<&]*)</pubDate\s*>")
+_OTHER_DATE = re.compile(rb"<(?:\w+:)?(?:date|updated|published|created|issued|modified)\b", re.I)
+
+
+def _drop_known_items(
+    data: bytes, clock: Clock, known: Callable[[str], bool]
+) -> tuple[bytes, list[tuple[str, datetime | None]]]:
+    """The document without the RSS items the caller stored already, and their GUIDs with
+    their dates. A changed feed mostly lists dozens of such items around one new one, and
+    the parser's time goes by the size of the document; an item that cannot be told for sure
+    by its plain GUID and single ``pubDate`` is left for the parser to read."""
+    if b"<item" not in data:
+        return data, []
+    blocks = list(_ITEM.finditer(data))
+    guids = []
+    for m in blocks:
+        found = _GUID.findall(m.group(1))
+        guids.append(found[0].strip().decode("utf-8", "replace") if len(found) == 1 else "")
+    named = [g for g in guids if g]
+    if len(set(named)) != len(named):
+        return data, []  # repeated GUIDs: the full reading keeps the first and names the rest
+    seen: list[tuple[str, datetime | None]] = []
+    cuts: list[tuple[int, int]] = []
+    for m, guid in zip(blocks, guids, strict=True):
+        body = m.group(1)
+        if not guid or b"<item" in body or body.count(b"<![CDATA[") != body.count(b"]]>"):
+            continue
+        dates = _PUB_DATE.findall(body)
+        if len(dates) != 1 or _OTHER_DATE.search(body) or not known(guid):
+            continue
+        raw = dates[0].decode("utf-8", "replace").strip()
+        when = parse_when(raw, clock)
+        if when is None and not impossible(raw):
+            continue  # feedparser may still read it: let it
+        seen.append((guid, when))
+        cuts.append(m.span())
+    if not cuts:
+        return data, []
+    parts, at = [], 0
+    for start, end in cuts:
+        parts.append(data[at:start])
+        at = end
+    parts.append(data[at:])
+    return b"".join(parts), seen
 
 
 def _repeats(guids: list[str]) -> str:
