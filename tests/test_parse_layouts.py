@@ -13,6 +13,7 @@ import pytest
 from daemon.cli import main as cli_main
 from daemon.parse import parse_bytes
 from daemon.parse.lines import Kind, classify, features
+from storage.types import Article
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
 
@@ -336,6 +337,12 @@ _FERRY_BODY = [
 _MENU = ["* News", "* Sport", "+ Local", "+ Weather", "* Culture", "o Theatre", "o Music"]
 
 
+def _ferry(*above: str) -> Article:
+    """The ferry report read from a dump with ``above`` standing over its two paragraphs."""
+    [article] = parse_bytes("\n".join([*above, *_FERRY_BODY]).encode())
+    return article
+
+
 @pytest.mark.parametrize(
     "trail",
     [
@@ -347,37 +354,32 @@ _MENU = ["* News", "* Sport", "+ Local", "+ Weather", "* Culture", "o Theatre", 
     ],
 )
 def test_a_breadcrumb_trail_ending_in_the_title_gives_only_the_title(trail: str) -> None:
-    page = "\n".join([*_MENU, trail, "By Helen Brooks", "", *_FERRY_BODY])
-    [article] = parse_bytes(page.encode())
+    article = _ferry(*_MENU, trail, "By Helen Brooks", "")
     assert article.title == "Ferry service resumes across the estuary"
     assert article.authors == ["Helen Brooks"]
 
 
 def test_a_breadcrumb_kept_as_a_numbered_list_loses_its_numbers() -> None:
     crumbs = ["1. Home", "2. Local news", "3. Ferry service resumes across the estuary"]
-    page = "\n".join([*_MENU, *crumbs, "4 October 2025", "", *_FERRY_BODY])
-    [article] = parse_bytes(page.encode())
-    assert article.title == "Ferry service resumes across the estuary"
+    assert (
+        _ferry(*_MENU, *crumbs, "4 October 2025", "").title
+        == "Ferry service resumes across the estuary"
+    )
 
 
 def test_a_numbered_headline_without_a_list_above_keeps_its_number() -> None:
-    page = "\n".join([*_MENU, "7. Ferry service resumes after repairs", "", *_FERRY_BODY])
-    [article] = parse_bytes(page.encode())
+    article = _ferry(*_MENU, "7. Ferry service resumes after repairs", "")
     assert article.title == "7. Ferry service resumes after repairs"
 
 
 def test_items_of_a_nested_menu_are_not_headlines() -> None:
-    page = "\n".join(
-        [
-            "* Local",
-            "+ Ferry timetables and harbour works",
-            "o Theatre and music in the old town",
-            "Ferry service resumes across the estuary",
-            "By Helen Brooks",
-            *_FERRY_BODY,
-        ]
+    article = _ferry(
+        "* Local",
+        "+ Ferry timetables and harbour works",
+        "o Theatre and music in the old town",
+        "Ferry service resumes across the estuary",
+        "By Helen Brooks",
     )
-    [article] = parse_bytes(page.encode())
     assert article.title == "Ferry service resumes across the estuary"
 
 
@@ -389,18 +391,14 @@ def test_items_of_a_nested_menu_are_not_headlines() -> None:
     ],
 )
 def test_the_title_repeated_at_the_end_of_a_line_above_is_the_headline(above: str) -> None:
-    page = "\n".join(
-        [
-            *_MENU,
-            above,
-            "4 October 2025",
-            "Free to read until noon",
-            "Ferry service resumes across the estuary",
-            "",
-            *_FERRY_BODY,
-        ]
+    article = _ferry(
+        *_MENU,
+        above,
+        "4 October 2025",
+        "Free to read until noon",
+        "Ferry service resumes across the estuary",
+        "",
     )
-    [article] = parse_bytes(page.encode())
     assert article.title == "Ferry service resumes across the estuary"
 
 
@@ -409,16 +407,6 @@ def test_a_long_opening_line_of_the_article_is_not_taken_for_its_title() -> None
         "Ferries will run again between the two harbours from Monday after three weeks of "
         "repairs to the landing stages on both sides"
     )
-    page = "\n".join(
-        [
-            *_MENU,
-            "Ferry service resumes across the estuary",
-            "4 October 2025",
-            "",
-            lead,
-            *_FERRY_BODY,
-        ]
-    )
-    [article] = parse_bytes(page.encode())
+    article = _ferry(*_MENU, "Ferry service resumes across the estuary", "4 October 2025", "", lead)
     assert article.title == "Ferry service resumes across the estuary"
     assert article.body[0] == lead

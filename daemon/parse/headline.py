@@ -4,6 +4,7 @@ paragraph, followed by a byline or a date, and naming what the lead is about."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from daemon.parse.dumppage import Page, bare_byline, dateline
 from daemon.parse.layout import overlap
@@ -13,6 +14,7 @@ TITLE_WINDOW = 14  # non-blank lines from the top where a title (and header) may
 _WIDE_TITLE_WINDOW = 40
 _DISTANCE_COST = 0.25  # per line between a candidate and the article's first paragraph
 _BULLETS = frozenset("•*·▪►-–—◦+")
+_MARKERS = "".join(_BULLETS) + "> "  # what stands before a crumb or a list item
 # A nested list item in a text browser's dump ("o Kontakt"): no sentence opens that way.
 _SUB_BULLET = re.compile(r"^o\s+(?=[^\W\d_])")
 # A trail of short crumbs that ends in the page's own title: "Home > News > Title".
@@ -115,8 +117,11 @@ def _numbered_above(page: Page, i: int) -> bool:
     return above is not None and _NUMBERED.match(page.lines[above]) is not None
 
 
+@lru_cache(maxsize=4096)
 def _bare(text: str) -> str:
-    return " ".join(text.casefold().lstrip("•*·▪►-–—◦+> ").split())
+    """A line as its echoes are compared: without list markers, case or spacing. Each line
+    is compared with up to ``_ECHO_REACH`` others, so each is made bare once."""
+    return " ".join(text.casefold().lstrip(_MARKERS).split())
 
 
 def _echoed(page: Page, i: int) -> bool:
