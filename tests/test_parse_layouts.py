@@ -410,3 +410,13 @@ def test_a_long_opening_line_of_the_article_is_not_taken_for_its_title() -> None
     article = _ferry(*_MENU, "Ferry service resumes across the estuary", "4 October 2025", "", lead)
     assert article.title == "Ferry service resumes across the estuary"
     assert article.body[0] == lead
+
+
+def test_a_one_word_headline_that_names_the_article_is_taken() -> None:
+    article = _ferry("Home", "Local news", "Contact", "", "Ferry", "4 October 2025", "")
+    assert article.title == "Ferry"
+
+
+def test_a_one_word_menu_entry_above_the_article_is_not_its_headline() -> None:
+    article = _ferry("Home", "Sport", "Weather", "Harbour workers win back their ferry", "")
+    assert article.title == "Harbour workers win back their ferry"

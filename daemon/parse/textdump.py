@@ -71,6 +71,7 @@ def explain_text(
     try:
         _walk(page, captured, zone)
     except ParseError as exc:
+        page.labels.clear()  # a refused page kept nothing: no line was read as anything
         return page.verdicts("unread"), exc
     return page.verdicts(), None
 
