@@ -1,13 +1,15 @@
-"""Build ``.corpora/feeds/``: the test feeds of feedparser, feedvalidator and feedjira, byte
-for byte.
+"""Build ``.corpora/feeds/``: the test feeds of feedparser, feedvalidator, gofeed and feedjira,
+byte for byte.
 
 The first two keep hundreds of small feeds that exercise every corner of RSS, Atom and RDF
-(encodings, namespaces, dates, ill-formed documents); feedjira keeps some two hundred feeds
-saved from real blogs and sites, which no routing rule of the fast path was written against
-(``bench/feed_equivalence.py`` reports them apart, as "fresh"). They are third-party files,
-so they are copied from the snapshots the search tool fetches into a git-ignored folder,
-never into the repository. The equivalence check (``tests/test_feed_equivalence.py`` and
-``bench/feed_equivalence.py``) reads them with both parser paths.
+(encodings, namespaces, dates, ill-formed documents), and gofeed (mmcdole/gofeed) some nine
+hundred more, each a corner of RSS or Atom named in its header comment; feedjira keeps some
+two hundred feeds saved from real blogs and sites, which no routing rule of the fast path was
+written against (``bench/feed_equivalence.py`` reports them apart, as "fresh"). They are
+third-party files, so they are copied from the snapshots the search tool fetches into a
+git-ignored folder, never into the repository. The equivalence check
+(``tests/test_feed_equivalence.py`` and ``bench/feed_equivalence.py``) reads them with both
+parser paths.
 
     .venv/bin/python bench/feeds_corpus.py [--mirrors /work/.mirror]
 """
@@ -24,6 +26,7 @@ SOURCES = {
     "kurtmckee+feedparser": ("tests/",),
     "rubys+feedvalidator": ("testcases/",),
     "feedjira+feedjira": ("spec/sample_feeds/",),
+    "mmcdole+gofeed": ("testdata/parser/", "testdata/translator/", "testdata/extensions/"),
 }
 FRESH = FEEDS / "feedjira+feedjira"
 SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".feed")

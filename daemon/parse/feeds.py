@@ -342,7 +342,7 @@ _FEEDPARSER_ONLY = re.compile(
     rb"|<author>\s*[^<\s]"
     rb"|<body|CDATA\[<!\[CDATA|<(?:summary|content|category)>[^<]*<[a-z]|atom:content"
     rb"|atom:summary|</description>\s*<description|<link>\s*(?!https?:|<)"
-    rb"|type=[\"']application/(?!xhtml)",
+    rb"|type=[\"']application/(?!xhtml)|xml:base|<atom:(?!link)|<enclosure[^>]*[^/]>",
     re.I,
 )
 _LEFT_REFERENCE = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
