@@ -420,3 +420,15 @@ def test_a_one_word_headline_that_names_the_article_is_taken() -> None:
 def test_a_one_word_menu_entry_above_the_article_is_not_its_headline() -> None:
     article = _ferry("Home", "Sport", "Weather", "Harbour workers win back their ferry", "")
     assert article.title == "Harbour workers win back their ferry"
+
+
+def test_a_chinese_article_is_read_although_its_words_have_no_spaces() -> None:
+    paragraphs = [
+        "周二清晨，渡轮在修理三周之后重新开通，往返于两个港口之间，首班船上坐满了通勤的乘客。",
+        "运营公司表示，本月底之前班次仍将减少，但周末会增加一班，以方便前往岛上的游客。",
+        "港口管理部门说，新的码头设施已经完工，明年春天还将对候船大厅进行全面翻修。",
+    ]
+    page = "\n".join(["首页", "新闻", "体育", "", "渡轮恢复两港之间的航班", "", *paragraphs])
+    [article] = parse_bytes(page.encode())
+    assert article.title == "渡轮恢复两港之间的航班"
+    assert article.body == paragraphs

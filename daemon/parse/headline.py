@@ -72,7 +72,7 @@ def _candidate(page: Page, i: int) -> bool:
         return False
     if f.text[0] in _BULLETS or _SUB_BULLET.match(f.text):  # a menu, other headlines
         return False
-    if f.text[-1] in ".:;," or dateline(page, i) or bare_byline(page, i):
+    if f.text[-1] in ".:;,。，；：" or dateline(page, i) or bare_byline(page, i):
         return False
     # One or two words are a menu entry unless they name what the article is about.
     return f.words >= 3 or overlap(f.text, page.lead, page.language) > 0

@@ -131,9 +131,13 @@ _READ_TIME = re.compile(
 )
 _LIST_SEPS = (" | ", " • ", " · ", " › ", " > ", " » ", " / ", ", ")
 _BREADCRUMB_SEPS = frozenset({" › ", " > ", " » ", " / "})
-_END_PUNCT = frozenset('.!?…"”»:;')
+_END_PUNCT = frozenset('.!?…"”»:;。！？」』')
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# Chinese and Japanese write no spaces: such a run is counted as one word per two characters,
+# about what a translation into spaced words takes, so that their paragraphs read as prose.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_CHARS_PER_WORD = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,14 +158,16 @@ class Features:
 
 
 def features(text: str) -> Features:
-    words = _WORD.findall(text)
+    cjk = sum(len(run) for run in _CJK.findall(text))
+    words = _WORD.findall(_CJK.sub(" ", text) if cjk else text)
     capitalised = sum(1 for w in words if w[0].isupper())
     sep, items = _list_items(text)
+    count = len(words) + -(-cjk // _CJK_CHARS_PER_WORD)
     return Features(
         text=text,
-        words=len(words),
+        words=count,
         ends_sentence=text[-1] in _END_PUNCT if text else False,
-        caps_ratio=capitalised / len(words) if words else 0.0,
+        caps_ratio=capitalised / count if count else 0.0,
         list_sep=sep,
         list_items=items,
         has_digit=_DIGIT.search(text) is not None,
