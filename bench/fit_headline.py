@@ -3,7 +3,7 @@
     .venv/bin/python bench/fit_headline.py [--renderers chromium,w3m,inscriptis] [--l2 0.001]
 
 Every candidate line above a dump's first paragraph gets the cues of
-``daemon.parse.headline.title_cues``; the line whose text is the page's own headline is the
+``daemon.parse.headline.candidates``; the line whose text is the page's own headline is the
 answer. A conditional logit (softmax over each page's candidates) is fitted (L-BFGS)
 on the ``dev`` split only, and the weights are printed as the table to put in
 ``headline._WEIGHTS``. The accuracy of the weights now in the code and of the fitted ones is
@@ -62,16 +62,9 @@ def choices(renderers: list[str]) -> list[Choice]:
                 empty = np.zeros((0, len(hl.CUES)))
                 out.append(Choice(split_of(label["file"]), empty, np.zeros(0, dtype=bool)))
                 continue
-            window = hl._title_window(page)
-            narrow = set(window[-hl.TITLE_WINDOW :])
-            anchor = (
-                window.index(page.block.first) if page.block and page.block.first in window else 0
-            )
-            rows, right = [], []
-            for rank, i in enumerate(window):
-                if hl._candidate(page, i):
-                    right.append(norm(hl.title_text(page, i)).casefold() == truth)
-                    rows.append(hl.title_cues(page, window, rank, anchor, i in narrow))
+            found = hl.candidates(page)
+            right = [norm(hl.title_text(page, i)).casefold() == truth for i, _ in found]
+            rows = [cues for _, cues in found]
             cues = np.array(rows, dtype=float).reshape(len(rows), len(hl.CUES))
             out.append(Choice(split_of(label["file"]), cues, np.array(right, dtype=bool)))
     return out

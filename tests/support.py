@@ -22,6 +22,12 @@ SHARED = ROOT.parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def rss_document(channel: str) -> bytes:
+    """A minimal RSS 2.0 document around ``channel`` (its items and channel elements)."""
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+    return (head + channel + "</channel></rss>").encode()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.feed_equivalence import CORPORA, differences, split
 from bench.feeds_corpus import FEEDS, build
+from tests.support import rss_document
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRRORS = ROOT.parent / ".mirror"
@@ -40,22 +41,19 @@ def test_every_dev_feed_the_fast_path_takes_reads_as_feedparser_reads_it() -> No
     assert differing == []
 
 
-def _rss(channel: bytes) -> bytes:
-    prologue = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
-    return prologue + channel + b"</channel></rss>"
-
-
 def test_the_fast_path_declines_what_it_reads_differently() -> None:
-    entity_title = _rss(b"<item><title>Q&amp;A</title><guid>http://example.org/1</guid></item>")
+    entity_title = rss_document(
+        "<item><title>Q&amp;A</title><guid>http://example.org/1</guid></item>"
+    )
     plain = entity_title.replace(b"Q&amp;A", b"Questions")
     assert differences(plain)[0] is True
     assert differences(entity_title)[0] is False
 
 
 def test_the_fast_path_declines_a_link_it_would_resolve_from_a_relative_guid() -> None:
-    document = _rss(
-        b"<link>http://example.org/news/</link><item><title>Harbour works</title>"
-        b"<guid>item-17</guid></item>"
+    document = rss_document(
+        "<link>http://example.org/news/</link><item><title>Harbour works</title>"
+        "<guid>item-17</guid></item>"
     )
     assert differences(document)[0] is False
     with_link = document.replace(
@@ -65,9 +63,9 @@ def test_the_fast_path_declines_a_link_it_would_resolve_from_a_relative_guid() -
 
 
 def test_the_fast_path_declines_text_that_still_holds_a_reference() -> None:
-    document = _rss(
-        b"<item><title>Harbour works</title><guid>http://example.org/1</guid>"
-        b"<description><![CDATA[Tides &amp;nbsp;rose]]></description></item>"
+    document = rss_document(
+        "<item><title>Harbour works</title><guid>http://example.org/1</guid>"
+        "<description><![CDATA[Tides &amp;nbsp;rose]]></description></item>"
     )
     assert differences(document)[0] is False
     assert differences(document.replace(b"&amp;nbsp;", b""))[0] is True

@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from daemon.feeds.parsing import ParsePool, parse_feed_job, seen_digests
 from daemon.ingest import Prepared, prepare
 from daemon.parse import feeds as parsing_feeds
 from daemon.parse import parse_feed
 from daemon.parse.dates import Clock
-from tests.support import DATA
+from tests.support import DATA, SHARED, rss_document
 
-SHARED_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "feeds"
+SHARED_FEEDS = SHARED / "testdata" / "feeds"
 
 RSS = (DATA / "feeds" / "rss2.xml").read_bytes()
 
@@ -100,8 +99,7 @@ async def test_one_document_fills_the_thread_fallback() -> None:
 
 
 def _town_feed(*items: str) -> bytes:
-    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-    return (head + "".join(items) + "</channel></rss>").encode()
+    return rss_document("".join(items))
 
 
 def _item(n: int, date: str = "Mon, 02 Mar 2026 10:00:00 +0000") -> str:

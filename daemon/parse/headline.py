@@ -9,6 +9,8 @@ the weighted sum picks the line; the weights are fitted on pages nobody here wro
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
 from daemon.parse.dumppage import Page, bare_byline, dateline
@@ -36,14 +38,8 @@ _ABOVE_KINDS = frozenset({Kind.TAGS, Kind.NAV, Kind.BREADCRUMB, Kind.CAPTURE, Ki
 def find_title(page: Page) -> int | None:
     """The title line: the best-scoring candidate above the article's first paragraph (or
     near the top of a page without one)."""
-    window = _title_window(page)
-    narrow = set(window[-TITLE_WINDOW:])
-    anchor = window.index(page.block.first) if page.block and page.block.first in window else 0
     best, best_score = -1, float("-inf")
-    for rank, i in enumerate(window):
-        if not _candidate(page, i):
-            continue
-        cues = title_cues(page, window, rank, anchor, i in narrow)
+    for i, cues in candidates(page):
         score = sum(w * c for w, c in zip(_WEIGHTS.values(), cues, strict=True))
         if score > best_score:
             best, best_score = i, score
@@ -52,6 +48,32 @@ def find_title(page: Page) -> int | None:
     where = "above the article's first paragraph" if page.block else "near the top"
     page.label(best, "headline", f"title-shaped, placed {where} (score {best_score:.1f})")
     return best
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The lines where the title may stand, and what every candidate's cues look up in them:
+    found once per page rather than once per candidate."""
+
+    lines: list[int]
+    anchor: int  # where the article's first paragraph stands in ``lines``
+    narrow: frozenset[int]  # the last ``TITLE_WINDOW`` lines up to the first paragraph
+    shaped: list[bool]  # which of ``lines`` are title-shaped
+    counts: Counter[str]  # how often each line (made bare) stands on the whole page
+
+
+def candidates(page: Page) -> list[tuple[int, list[float]]]:
+    """Each line that may be the title, with its cues (one number per ``CUES`` entry): what
+    the weights score here and what ``bench/fit_headline.py`` fits them on."""
+    lines = _title_window(page)
+    window = _Window(
+        lines=lines,
+        anchor=lines.index(page.block.first) if page.block and page.block.first in lines else 0,
+        narrow=frozenset(lines[-TITLE_WINDOW:]),
+        shaped=[_title_shaped(page, i) for i in lines],
+        counts=Counter(_bare(line) for line in page.lines if line),
+    )
+    return [(i, _cues(page, window, rank)) for rank, i in enumerate(lines) if _candidate(page, i)]
 
 
 def _title_window(page: Page) -> list[int]:
@@ -107,18 +129,16 @@ _WEIGHTS: dict[str, float] = {
 CUES = tuple(_WEIGHTS)
 
 
-def title_cues(page: Page, window: list[int], rank: int, anchor: int, narrow: bool) -> list[float]:
-    """What a candidate line shows of being the headline, one number per ``CUES`` entry."""
-    i = window[rank]
+def _cues(page: Page, window: _Window, rank: int) -> list[float]:
+    """What the candidate at ``rank`` of the window shows of being the headline."""
+    lines, shaped = window.lines, window.shaped
+    i = lines[rank]
     f = page.feats[i]
-    nxt = window[rank + 1] if rank + 1 < len(window) else None
-    prev = window[rank - 1] if rank > 0 else None
+    nxt = lines[rank + 1] if rank + 1 < len(lines) else None
+    prev = lines[rank - 1] if rank > 0 else None
     head_below = nxt is not None and (page.kinds[nxt] in _HEAD_KINDS or dateline(page, nxt))
     header_above = prev is None or page.kinds[prev] in _ABOVE_KINDS or dateline(page, prev)
-    longer_below = nxt is not None and _title_shaped(page, nxt) and page.feats[nxt].words > f.words
-    first = not any(_title_shaped(page, j) for j in window[:rank])
-    bare = _bare(page.lines[i])
-    repeated = sum(1 for line in page.lines if line and _bare(line) == bare) > 1
+    longer_below = nxt is not None and shaped[rank + 1] and page.feats[nxt].words > f.words
     return [
         1.0,
         float(head_below),
@@ -129,15 +149,15 @@ def title_cues(page: Page, window: list[int], rank: int, anchor: int, narrow: bo
         float(_repeats_below(page, window, rank)),
         float(page.block is not None and i == page.block.first),
         overlap(page.lines[i], page.lead, page.language),
-        abs(anchor - rank) / 4,
-        float(narrow),
+        abs(window.anchor - rank) / 4,
+        float(i in window.narrow),
         float(f.words <= 2),
         f.words / 10,
         float(f.caps_ratio == 1.0 and f.text.upper() == f.text),
         float(longer_below),
-        float(prev is not None and _title_shaped(page, prev)),
-        float(first),
-        float(repeated),
+        float(prev is not None and shaped[rank - 1]),
+        float(not any(shaped[:rank])),
+        float(window.counts[_bare(page.lines[i])] > 1),
     ]
 
 
@@ -177,11 +197,12 @@ def _echoed(page: Page, i: int) -> bool:
     return any(_ends_with(page, j, i) for j in range(max(0, i - _ECHO_REACH), i))
 
 
-def _repeats_below(page: Page, window: list[int], rank: int) -> bool:
+def _repeats_below(page: Page, window: _Window, rank: int) -> bool:
     """The line ends with a title-shaped line under it: it is that title with a crumb or a
     kicker before it."""
-    i = window[rank]
-    return any(_ends_with(page, i, j) and _title_shaped(page, j) for j in window[rank + 1 :])
+    i = window.lines[rank]
+    below = zip(window.lines[rank + 1 :], window.shaped[rank + 1 :], strict=True)
+    return any(shaped and _ends_with(page, i, j) for j, shaped in below)
 
 
 def _ends_with(page: Page, longer: int, shorter: int) -> bool:

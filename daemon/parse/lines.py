@@ -9,6 +9,7 @@ the whole page.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -162,7 +163,7 @@ def features(text: str) -> Features:
     words = _WORD.findall(_CJK.sub(" ", text) if cjk else text)
     capitalised = sum(1 for w in words if w[0].isupper())
     sep, items = _list_items(text)
-    count = len(words) + -(-cjk // _CJK_CHARS_PER_WORD)
+    count = len(words) + math.ceil(cjk / _CJK_CHARS_PER_WORD)
     return Features(
         text=text,
         words=count,
