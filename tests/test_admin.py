@@ -153,7 +153,6 @@ async def test_every_endpoint_answers_and_counters_move_with_the_work(
         assert value(after, "newswatch_stories_total") > value(before, "newswatch_stories_total")
         assert value(after, "newswatch_drop_files", status="ingested") == 1
         assert value(after, "newswatch_alerts", channel="desk", status="delivered") >= 1
-        assert value(after, "newswatch_outbox_pending") == 0
         assert value(after, "newswatch_outbox_oldest_pending_seconds") == 0
         assert value(after, "newswatch_delivery_seconds_count", channel="desk") >= 1
         assert value(after, "newswatch_delivery_attempts_count") >= 1
@@ -201,9 +200,12 @@ async def _has_feed_poll(admin: Admin) -> bool:
 
 
 async def _delivered_in_metrics(admin: Admin, before: dict[Any, float]) -> bool:
+    """The attempt counter moves when the receiver answers; the outbox row is settled a
+    moment later, in the round's one transaction, and only then does the gauge read 0."""
     samples = await admin.metrics()
     key = ("newswatch_deliveries_total", (("channel", "desk"), ("result", "delivered")))
-    return samples.get(key, 0) > before.get(key, 0)
+    settled = value(samples, "newswatch_outbox_pending") == 0
+    return samples.get(key, 0) > before.get(key, 0) and settled
 
 
 async def test_the_token_is_asked_for_everywhere_but_healthz(
