@@ -189,7 +189,9 @@ def test_explain_shows_the_lines_of_a_refused_dump(
     assert "menu.txt" in captured.err
 
 
-@pytest.mark.parametrize("opening", ["[logo]", "[                    ]", "[Menu] [Search]"])
+@pytest.mark.parametrize(
+    "opening", ["[logo]", "[                    ]", "[Menu] [Search]", "[49787647]", "[2020-07-g]"]
+)
 def test_dump_opening_with_a_bracketed_image_is_text_not_json(opening: str) -> None:
     page = "\n".join(
         [

@@ -6,6 +6,7 @@ tag is still HTML), because drop folders are full of misnamed files.
 
 from __future__ import annotations
 
+import json
 import re
 from enum import StrEnum
 
@@ -23,17 +24,39 @@ _TAG = re.compile(r"</?(?:p|div|span|a|article|section|h[1-6]|br|img|meta|title)
 
 
 _JSON_START = re.compile(r'^(?:\{\s*(?:"|\}|$)|\[\s*(?:[{\["\d-]|$)|\[\s*\]\s*$)')
+# A first line that does not parse on its own but opens records: pretty-printed or broken JSON.
+_RECORDS_OPEN = re.compile(r'^(?:\{\s*(?:"|$)|\[\s*(?:[{\[]|$))')
 
 
-def _json_shaped(head: str) -> bool:
-    """JSON opens with an object, or an array of values; a text dump may open with "[Menu]"
-    or an empty "[    ]" left by an image, which hold no record."""
-    return _JSON_START.match(head) is not None
+def _json_shaped(text: str, head: str) -> bool:
+    """JSON opens with an object, or an array of values; a text dump may open with "[Menu]",
+    an empty "[    ]" left by an image, or a bracketed number or date ("[49787647]",
+    "[2020-07-g]"), which hold no record.
+
+    A first line that is whole JSON is a record only if it is (or holds) an object; one that
+    is a bare array of numbers is JSON only when the whole text is, so a page whose counter a
+    renderer printed first still reads as the dump it is."""
+    if _JSON_START.match(head) is None:
+        return False
+    first = head.split("\n", 1)[0].strip()
+    try:
+        value = json.loads(first)
+    except ValueError:
+        return _RECORDS_OPEN.match(first) is not None
+    if isinstance(value, dict) or (
+        isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+    ):
+        return True
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def sniff(text: str, name: str = "") -> Shape:
     head = text[:4096].lstrip("\ufeff \t\r\n")
-    if head[:1] in ("{", "[") and _json_shaped(head):
+    if head[:1] in ("{", "[") and _json_shaped(text, head):
         return Shape.JSON
     if head.startswith("<"):
         if _HTML_ROOT.search(head):
