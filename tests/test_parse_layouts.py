@@ -13,6 +13,7 @@ import pytest
 from daemon.cli import main as cli_main
 from daemon.parse import parse_bytes
 from daemon.parse.lines import Kind, classify, features
+from daemon.parse.textdump import explain_text
 from storage.types import Article
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
@@ -434,3 +435,64 @@ def test_a_chinese_article_is_read_although_its_words_have_no_spaces() -> None:
     [article] = parse_bytes(page.encode())
     assert article.title == "渡轮恢复两港之间的航班"
     assert article.body == paragraphs
+
+
+_PRE_ARTICLE = """Harbour Notes
+Home | Archive | Tides | Timetables | Works at the piers | Contact the harbour office | Notes by mail | Accessibility
+Ferry timetable changes for the winter season
+The harbour office has published the winter timetable for the northern
+ferry, which will run every forty minutes from the first of November
+instead of every twenty, because fewer passengers cross in the dark
+months and two of the three boats go into dry dock for repairs.
+Crossings at night are dropped altogether until the spring.
+
+Commuters who travel before seven in the morning will still find a boat
+at the quarter hour, the office said, and the last crossing of the day
+leaves the southern pier at half past ten in the evening.
+Posted by the harbour office
+
+Mara Lind: Will the early boat keep its café open in the winter months, or does that close with the timetable change?
+
+Peter Hale: Thank you for posting this so early, it makes planning the school run across the water a great deal easier.
+"""
+
+
+def test_a_stretch_wrapped_at_a_fixed_width_is_read_as_its_paragraphs() -> None:
+    """An article kept in a ``<pre>`` or a quoted mail is wrapped while the menu is not."""
+    [article] = parse_bytes(_PRE_ARTICLE.encode(), name="notes.txt")
+    assert article.title == "Ferry timetable changes for the winter season"
+    assert article.body[0].startswith("The harbour office has published")
+    assert article.body[0].endswith("dropped altogether until the spring.")
+    assert article.body[1].startswith("Commuters who travel")
+    assert article.body[1].endswith("half past ten in the evening.")
+
+
+def test_a_menu_with_a_few_long_entries_is_not_joined_into_a_paragraph() -> None:
+    menu = [
+        "Opinion",
+        "columnists",
+        "Harriet Vale: What the tide tables taught me",
+        "columnists",
+        "Owen Marsh: The quiet arithmetic of harbours",
+        "columnists",
+        "Letters",
+        "Weather",
+    ]
+    page = "\n".join(
+        [
+            *menu,
+            "",
+            "Ferry service resumes across the estuary",
+            "",
+            "The ferry between the two harbours ran again on Monday after three weeks of repairs.",
+            "",
+            "The operator said that timetables would stay reduced until the end of the month.",
+            "",
+            "Passengers with season tickets will have them extended by the three lost weeks.",
+            "",
+            "Repairs to the second boat are expected to finish before the winter timetable.",
+        ]
+    )
+    verdicts, error = explain_text(page)
+    assert error is None
+    assert [v.text for v in verdicts[: len(menu)]] == menu  # one row per line, none joined

@@ -18,6 +18,8 @@ _MAX_WRAP = 260  # longer lines mean the dump was not hard-wrapped
 _TERMINAL_WIDTH = 100
 _WRAP_SLACK = 12
 _MIN_JOINS = 4
+_LOCAL_WIDTH = (45, _TERMINAL_WIDTH)  # where one part of a page may be wrapped on its own
+_LOCAL_LINES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,24 +117,27 @@ def _unwrap(lines: list[str], texty: list[bool]) -> tuple[list[str], list[int]]:
     next line; the third-longest line is taken as the width so one or two long captions do
     not hide it. Only prose joins prose: a byline or caption under a long line stays apart.
     """
-    as_given = (lines, list(range(len(lines))))
     lengths = sorted((len(line) for line in lines if line), reverse=True)
-    if len(lengths) < 8 or lengths[2] > _MAX_WRAP:
-        return as_given
-    width = lengths[2] - max(_WRAP_SLACK, lengths[2] // 8)
-    # Beyond terminal widths long paragraphs are common, so a line there must also stop
-    # mid-sentence to count as wrapped (text browsers dump at 200 columns and more).
-    wide = lengths[2] > _TERMINAL_WIDTH
-    joins = {
-        i
-        for i in range(1, len(lines))
-        if lines[i]
-        and len(lines[i - 1]) >= width
-        and not (wide and lines[i - 1][-1] in '.!?:;»”"')
-        and texty[i]
-    }
-    if len(joins) < (_MIN_JOINS if wide else max(_MIN_JOINS, len(lengths) // 5)):
-        return as_given
+    joins: set[int] = set()
+    if len(lengths) >= 8 and lengths[2] <= _MAX_WRAP:
+        width = lengths[2] - max(_WRAP_SLACK, lengths[2] // 8)
+        # Beyond terminal widths long paragraphs are common, so a line there must also stop
+        # mid-sentence to count as wrapped (text browsers dump at 200 columns and more).
+        wide = lengths[2] > _TERMINAL_WIDTH
+        joins = {
+            i
+            for i in range(1, len(lines))
+            if lines[i]
+            and len(lines[i - 1]) >= width
+            and not (wide and lines[i - 1][-1] in '.!?:;»”"')
+            and texty[i]
+        }
+        if len(joins) < (_MIN_JOINS if wide else max(_MIN_JOINS, len(lengths) // 5)):
+            joins = set()
+    if not joins:
+        joins = _local_joins(lines, texty)
+    if not joins:
+        return lines, list(range(len(lines)))
     out: list[str] = []
     origins: list[int] = []
     for i, line in enumerate(lines):
@@ -142,6 +147,46 @@ def _unwrap(lines: list[str], texty: list[bool]) -> tuple[list[str], list[int]]:
             out.append(line)
             origins.append(i)
     return out, origins
+
+
+def _local_joins(lines: list[str], texty: list[bool]) -> set[int]:
+    """Where one stretch of a page was wrapped and the rest was not (an article kept in a
+    ``<pre>``, a quoted mail): three or more lines ending near one width, most going on in
+    lower case on the next line, which no list of headlines or menu does. A line longer than
+    any terminal is no part of such a stretch."""
+    joins: set[int] = set()
+    start = 0
+    high = _LOCAL_WIDTH[1]
+    while start < len(lines):
+        end = start
+        while end < len(lines) and lines[end] and texty[end] and len(lines[end]) <= high:
+            end += 1
+        joins |= _wrapped_run(lines, start, end)
+        start = end + 1
+    return joins
+
+
+def _wrapped_run(lines: list[str], start: int, end: int) -> set[int]:
+    """Joins within ``lines[start:end]``, a stretch of text lines with no blank between: a
+    line near the stretch's width, too long to have taken the next line's first word, goes
+    on in the next; a shorter one ends its paragraph."""
+    if end - start < _LOCAL_LINES:
+        return set()
+    width = max(len(line) for line in lines[start : end - 1])
+    low, high = _LOCAL_WIDTH
+    if not low <= width <= high:
+        return set()
+    # A wrap shows where the next line's first word would not have fitted on the line above.
+    joins = {
+        i
+        for i in range(start + 1, end)
+        if len(lines[i - 1]) >= width - _WRAP_SLACK
+        and len(lines[i - 1]) + 1 + len(lines[i].split()[0]) > width
+    }
+    goes_on = sum(lines[i][0].islower() for i in joins)
+    # Most lines of a wrapped stretch stand at its width; a menu has a few long entries.
+    wrapped = len(joins) * 2 >= end - start - 1 and goes_on * 2 >= len(joins)
+    return joins if len(joins) >= _LOCAL_LINES - 1 and wrapped else set()
 
 
 def clock_for(zone: tzinfo, captured: datetime | date | None) -> Clock:
