@@ -437,24 +437,31 @@ def test_a_chinese_article_is_read_although_its_words_have_no_spaces() -> None:
     assert article.body == paragraphs
 
 
-_PRE_ARTICLE = """Harbour Notes
-Home | Archive | Tides | Timetables | Works at the piers | Contact the harbour office | Notes by mail | Accessibility
-Ferry timetable changes for the winter season
-The harbour office has published the winter timetable for the northern
-ferry, which will run every forty minutes from the first of November
-instead of every twenty, because fewer passengers cross in the dark
-months and two of the three boats go into dry dock for repairs.
-Crossings at night are dropped altogether until the spring.
-
-Commuters who travel before seven in the morning will still find a boat
-at the quarter hour, the office said, and the last crossing of the day
-leaves the southern pier at half past ten in the evening.
-Posted by the harbour office
-
-Mara Lind: Will the early boat keep its café open in the winter months, or does that close with the timetable change?
-
-Peter Hale: Thank you for posting this so early, it makes planning the school run across the water a great deal easier.
-"""
+_PRE_ARTICLE = "\n".join(
+    [
+        "Harbour Notes",
+        "Home | Archive | Tides | Timetables | Works at the piers | Contact "
+        "the harbour office | Notes by mail | Accessibility",
+        "Ferry timetable changes for the winter season",
+        "The harbour office has published the winter timetable for the northern",
+        "ferry, which will run every forty minutes from the first of November",
+        "instead of every twenty, because fewer passengers cross in the dark",
+        "months and two of the three boats go into dry dock for repairs.",
+        "Crossings at night are dropped altogether until the spring.",
+        "",
+        "Commuters who travel before seven in the morning will still find a boat",
+        "at the quarter hour, the office said, and the last crossing of the day",
+        "leaves the southern pier at half past ten in the evening.",
+        "Posted by the harbour office",
+        "",
+        "Mara Lind: Will the early boat keep its café open in the winter "
+        "months, or does that close with the timetable change?",
+        "",
+        "Peter Hale: Thank you for posting this so early, it makes planning "
+        "the school run across the water a great deal easier.",
+        "",
+    ]
+)
 
 
 def test_a_stretch_wrapped_at_a_fixed_width_is_read_as_its_paragraphs() -> None:
