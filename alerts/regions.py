@@ -18,7 +18,16 @@ from alerts.gazetteer.disambiguate import candidates, home_countries, rank_all
 from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Entry, Index, load_or_build
 from alerts.gazetteer.matcher import Context, Hit, scan, select
 from alerts.gazetteer.model import Explained, Mention, Place, UnknownRegion
-from alerts.gazetteer.text import Token, alias_stems, ending, is_cyrillic, key, tokenize
+from alerts.gazetteer.text import (
+    Token,
+    alias_stems,
+    ending,
+    is_cyrillic,
+    key,
+    spelling,
+    tokenize,
+    writes_yery,
+)
 
 __all__ = ["Explained", "Gazetteer", "Mention", "Place", "RegionFilter", "UnknownRegion"]
 
@@ -92,14 +101,16 @@ class Gazetteer:
     def _rank(
         self, text: str, tokens: Sequence[Token], chosen: Sequence[tuple[Hit, tuple[Entry, ...]]]
     ) -> list[list[tuple[int, float, float]]]:
-        """Each chosen hit's places, best first: its word's case ending picks the candidates,
-        and a Cyrillic name leans to the home countries of the text's language."""
+        """Each chosen hit's places, best first: its word's case ending and its ``ы`` pick the
+        candidates, and a Cyrillic name leans to the home countries of the text's language."""
         home = home_countries(text)
         options, homes = [], []
         for hit, entries in chosen:
             last = tokens[hit.last]
-            options.append(candidates(self._index, entries, ending(text[last.start : last.end])))
             span = text[tokens[hit.first].start : last.end]
+            written = spelling(span) if writes_yery(span) else 0
+            word_ending = ending(text[last.start : last.end])
+            options.append(candidates(self._index, entries, word_ending, written))
             homes.append(home if is_cyrillic(span) else frozenset())
         return rank_all(self._index, options, homes)
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.gazetteer.text import FORM_A, FORM_CONSONANT, FORM_IA, ending, fits, form
+from alerts.gazetteer.text import (
+    FORM_A,
+    FORM_CONSONANT,
+    FORM_IA,
+    ending,
+    fits,
+    form,
+    spelling,
+)
 from alerts.regions import Gazetteer
 
 
@@ -19,6 +27,8 @@ def codes(gazetteer: Gazetteer, sentence: str) -> set[str]:
         ("Выставка ремёсел открылась в Болгаре на Волге.", "RU-TA", "BG"),
         ("Делегация из Болгарии прибыла в Казань.", "BG", None),
         ("Таможенники в Печорах нашли тайник с деньгами.", "RU-PSK", None),
+        # A text that writes "ы" means the name that writes it: Myshkin, not Mishkino.
+        ("Туристы в Мышкине осмотрели старую часовню.", "RU-YAR", "RU-KGN"),
         # Short names keep their case forms.
         ("Рейс из Уфы задержали на два часа.", "RU-BA", None),
         ("Матч в Уфе перенесли из-за снегопада.", "RU-BA", None),
@@ -105,6 +115,13 @@ def test_declension_classes_and_endings() -> None:
     assert ending("Болгаре") == "е" and ending("Уфе") == "е" and ending("Харків") == "-"
     assert not fits(FORM_IA, ending("Болгаре")) and fits(FORM_IA, ending("Болгарии"))
     assert fits(FORM_CONSONANT, ending("Харкові")) and not fits(FORM_A, ending("Печорах"))
+
+
+def test_spelling_tells_the_stems_that_write_yery_apart() -> None:
+    assert spelling("Мышкине") == spelling("Мышкин") != spelling("Мишкино")
+    assert spelling("Мишкине") == spelling("Мишкино")  # the ending does not count
+    assert spelling("Тынды") == spelling("Тында") != spelling("Тинда")
+    assert spelling("Myshkin") == 0 and spelling("") == 0
 
 
 def test_explain_names_the_reason_a_name_was_set_aside(gazetteer: Gazetteer) -> None:

@@ -27,11 +27,18 @@ HOME_BONUS = 1.5
 _UKRAINIAN = re.compile("[іїєґІЇЄҐ]")
 
 
-def candidates(index: Index, entries: Sequence[Entry], word_ending: str = "-") -> list[int]:
+def candidates(
+    index: Index, entries: Sequence[Entry], word_ending: str = "-", written: int = 0
+) -> list[int]:
     """The places a hit may be: those whose declension fits the word's ending when any does
-    ("в Болгаре": Bolgar, not Bulgaria), and a city rather than the subdivision it names."""
-    fitting = [e for e in entries if fits(e.form, word_ending)]
-    places = [e.place for e in (fitting or entries)]
+    ("в Болгаре": Bolgar, not Bulgaria), of those the ones spelt with ``ы`` where the text
+    writes it (``written``, 0 when it writes none), and a city rather than the subdivision it
+    names."""
+    fitting = [e for e in entries if fits(e.form, word_ending)] or list(entries)
+    if written:
+        spelt = [e for e in fitting if e.spelling in (0, written)]
+        fitting = spelt or fitting
+    places = [e.place for e in fitting]
     inner = {c for p in places if index.places[p].kind == "city" for c in index.places[p].chain}
     kept = [p for p in places if index.places[p].code not in inner or index.places[p].code is None]
     return kept if kept else places

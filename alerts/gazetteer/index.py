@@ -25,13 +25,21 @@ import ahocorasick
 
 from alerts.gazetteer.model import Kind, Place
 from alerts.gazetteer.sources import Record, cities, countries, subdivisions
-from alerts.gazetteer.text import FORM_ANY, alias_stems, form, is_cyrillic, key, words
+from alerts.gazetteer.text import (
+    FORM_ANY,
+    alias_stems,
+    form,
+    is_cyrillic,
+    key,
+    spelling,
+    words,
+)
 from alerts.gazetteer.words import DENYLIST
 
 log = logging.getLogger("newswatch.regions")
 
 # Bump whenever building or matching changes what the cached automaton holds.
-CODE_VERSION = "19"
+CODE_VERSION = "20"
 DEFAULT_MIN_POPULATION = 1000
 # How much larger (in log10 of population) a place known by an alternate spelling must be to
 # stand beside a place whose main name it is: 1.0 is ten times the people (Engels, once
@@ -47,19 +55,23 @@ SUBDIVISION_UNSIZED = 5.0
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One place a name stands for; ``acronym`` names ("US") must be written in capitals;
-    ``form`` is the declension class of the name (see :func:`text.form`)."""
+    ``form`` is the declension class of the name (see :func:`text.form`); ``spelling`` is
+    where its Cyrillic stems write ``ы`` (see :func:`text.spelling`, 0: not known)."""
 
     place: int
     primary: bool
     acronym: bool
     form: int = FORM_ANY
+    spelling: int = 0
 
     def pack(self) -> int:
-        return self.place * 32 + self.form * 4 + self.primary * 2 + self.acronym
+        flags = self.form * 4 + self.primary * 2 + self.acronym
+        return (self.place * 16 + self.spelling) * 32 + flags
 
     @classmethod
     def unpack(cls, value: int) -> Entry:
-        return cls(value >> 5, bool(value & 2), bool(value & 1), (value >> 2) & 7)
+        flags = value & 31
+        return cls(value >> 9, bool(flags & 2), bool(flags & 1), flags >> 2, (value >> 5) & 15)
 
 
 PlaceRow = tuple[str, str, Kind, str | None, tuple[str, ...]]
@@ -141,7 +153,7 @@ def _entries(records: Iterable[Record]) -> tuple[list[Place], list[float], dict[
                 acronym = _is_acronym(name)
                 if not words(name) or (_denied(name) and not acronym):
                     continue
-                entry = Entry(i, primary, acronym, form(name))
+                entry = Entry(i, primary, acronym, form(name), spelling(name))
                 for k in alias_stems(name):
                     table.setdefault(k, []).append(entry)
     return places, priors, table
@@ -153,14 +165,23 @@ def _merge(entries: list[Entry], priors: list[float], cyrillic: bool) -> tuple[E
     spelling of Odesa, ten times its size, and both must stay for the context to decide."""
     best: dict[int, Entry] = {}
     forms: dict[int, set[int]] = {}
+    spellings: dict[int, set[int]] = {}
     for e in entries:
         forms.setdefault(e.place, set()).add(e.form)
+        spellings.setdefault(e.place, set()).add(e.spelling)
         old = best.get(e.place)
         if old is None or (e.primary and not old.primary) or (old.acronym and not e.acronym):
             best[e.place] = e
-    # A place known under this key by names of several classes fits any ending.
+    # A place known under this key by names of several classes fits any ending, and one
+    # known by several spellings fits any spelling.
     merged = [
-        e if len(forms[p]) == 1 else Entry(e.place, e.primary, e.acronym, FORM_ANY)
+        Entry(
+            e.place,
+            e.primary,
+            e.acronym,
+            e.form if len(forms[p]) == 1 else FORM_ANY,
+            e.spelling if len(spellings[p]) == 1 else 0,
+        )
         for p, e in best.items()
     ]
     main = [priors[e.place] for e in merged if e.primary]

@@ -167,7 +167,7 @@ class Context:
         if city is None:
             return entry
         place = next(i for i in self.index.city_states if self.index.places[i].code == city)
-        return Entry(place, entry.primary, entry.acronym, entry.form)
+        return Entry(place, entry.primary, entry.acronym, entry.form, entry.spelling)
 
     def _all_caps(self, hit: Hit) -> bool:
         span = self.text[self.tokens[hit.first].start : self.tokens[hit.last].end]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from functools import cache
 from typing import NamedTuple
 
@@ -99,6 +100,30 @@ def stem(word: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """Words of ``text`` with their stems; punctuation, hyphens and spaces separate words."""
     return [Token(stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+_UNWRITTEN = str.maketrans({"ь": None, "ъ": None} | {a: None for a in _APOSTROPHES})
+
+
+def spelling(name: str) -> int:
+    """Where the name's stems write ``ы``, which folding makes ``и``: 0 for a name with no
+    Cyrillic, else a small number (1..15) that names the pattern. Only Russian (and
+    Belarusian) writes ``ы``, so a text that writes it there means a name that does too:
+    "в Мышкине" is Myshkin, never Mishkino (Мишкино)."""
+    marks = []
+    for word in words(name):
+        low = word.lower()
+        if not is_cyrillic(low):
+            return 0
+        written = low.translate(_UNWRITTEN)[: len(stem(word))]
+        marks.append("".join("ы" if ch == "ы" else "." for ch in written))
+    if not marks:
+        return 0
+    return 1 + zlib.crc32(" ".join(marks).encode()) % 15
+
+
+def writes_yery(text: str) -> bool:
+    return "ы" in text.lower()
 
 
 def words(text: str) -> list[str]:
