@@ -235,6 +235,9 @@ def test_comment_thread_without_a_heading_ends_at_its_first_reply_button() -> No
         "Segundo viaje oficial fuera de Santiago: Presidente Boric inicia gira por Magallanes",
         "Hilfseinsatz zum Schutz von Sprache",
         "Der Verband und die Kommerzialisierung von Rechten Dritter",
+        "Kündigung von Mietverträgen",
+        "Stadtteile von A-Z",
+        "Recettes par Saison",
     ],
 )
 def test_by_used_as_a_preposition_is_not_a_byline(line: str) -> None:

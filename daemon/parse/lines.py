@@ -260,11 +260,13 @@ def _is_byline(f: Features) -> bool:
     if f.words > 20:
         return False
     match = _BY.search(f.text)
-    if (
-        match is not None
-        and _names_follow(f.text[match.end() :])
-        and _opens_byline(f.text[: match.start()])
-    ):
+    if match is None:
+        return read_time(f.text) is not None
+    before = f.text[: match.start()]
+    # "Verjährung von Urlaubsansprüchen", "Themen von A-Z": after a word, these markers are
+    # prepositions before a noun, and a byline there names a person, first and last name.
+    fewest = 2 if before.strip() and match.group().split()[-1].lower() in _PREPOSITIONS else 1
+    if _names_follow(f.text[match.end() :], fewest) and _opens_byline(before):
         return not f.ends_sentence or f.has_digit
     return read_time(f.text) is not None
 
@@ -285,13 +287,16 @@ def _opens_byline(before: str) -> bool:
     return all(t[0].isupper() or t in _CONNECTORS or not t[0].isalpha() for t in tokens)
 
 
-def _names_follow(rest: str) -> bool:
+_PREPOSITIONS = frozenset({"von", "par", "por", "від", "von:", "par:", "por:", "від:"})
+
+
+def _names_follow(rest: str, fewest: int = 1) -> bool:
     """After "by" stand names, up to a date, a separator or the end: "by Jane Roe | 5 May",
     not "por Magallanes este miércoles" (Spanish "through"), "von Krieg und Flucht"."""
     stop = _NAME_STOPS.search(rest)
     names = rest[: stop.start()] if stop else rest
     tokens = names.replace(",", " ").split()
-    return bool(tokens) and all(
+    return len(tokens) >= fewest and all(
         t[0].isupper() or t in _CONNECTORS or t.lower() in _NAME_LINKS for t in tokens
     )
 
