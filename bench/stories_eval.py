@@ -44,8 +44,8 @@ from daemon.dedup import (
 )
 from daemon.dedup.sketch import Sketch
 from daemon.errors import ParseError
-from daemon.ingest import prepare
 from daemon.parse import parse_bytes
+from daemon.prepared import prepare
 
 PAIRS_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "dedup"
 SPLITS = ("dev", "heldout")

@@ -10,14 +10,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alerts.match import Matcher
 from alerts.payload import build_payload
-from daemon import dedup, metrics
+from daemon import metrics
 from daemon.dedup import (
     Candidate,
     Decision,
@@ -27,6 +26,7 @@ from daemon.dedup import (
     StoryDecider,
     alert_round,
 )
+from daemon.prepared import Entry, Prepared, key_of, prepare
 from storage import outbox, sketches
 from storage.articles import (
     NewArticle,
@@ -74,27 +74,6 @@ class Placed(NamedTuple):
     updates: int
 
 
-def body_text(article: Article) -> str:
-    return "\n\n".join(article.paragraphs)
-
-
-def item_key(article: Article) -> str:
-    """Per-source identity: the GUID, else the canonical URL, else a hash of title and text."""
-    return dedup.item_key(article.guid, article.url, article.title, body_text(article))
-
-
-def when(article: Article) -> datetime:
-    """The time that places an article in the story window: published, else captured, else now."""
-    if article.published is not None:
-        return article.published
-    captured = article.captured
-    if isinstance(captured, datetime):
-        return captured
-    if isinstance(captured, date):
-        return datetime(captured.year, captured.month, captured.day, tzinfo=UTC)
-    return datetime.now(UTC)
-
-
 # Stories and articles placed in this batch have no ids until it is written; these stand in
 # for them. They sort after every real id, as the newest stories do, and the two kinds never
 # share a number.
@@ -102,48 +81,6 @@ PENDING_ID = 1 << 62
 PENDING_ARTICLE = 3 << 61
 # Placing and matching a large batch is CPU work: the event loop gets a turn this often.
 YIELD_EVERY = 16
-
-
-@dataclass(slots=True)
-class Prepared:
-    """An incoming article with everything dedup needs, computed once, possibly in a parser
-    worker process: sketching costs as much as parsing, and there it runs on another core."""
-
-    article: Article
-    key: str
-    sketch: Sketch
-    sketch_bytes: bytes  # as stored on the article row
-    bands: list[int]
-    published: datetime
-    content_hash: str | None
-    canonical_url: str | None
-
-
-# An incoming article, sketched already (by a parser worker) or not.
-Entry = Article | Prepared
-
-
-def article_of(item: Entry) -> Article:
-    return item.article if isinstance(item, Prepared) else item
-
-
-def key_of(item: Entry) -> str:
-    return item.key if isinstance(item, Prepared) else item_key(item)
-
-
-def prepare(article: Article) -> Prepared:
-    text = body_text(article)
-    sketch = dedup.sketch(article.title, text, article.url)
-    return Prepared(
-        article=article,
-        key=dedup.item_key(article.guid, article.url, article.title, text),
-        sketch=sketch,
-        sketch_bytes=sketch.to_bytes(),
-        bands=dedup.band_keys(sketch),
-        published=when(article),
-        content_hash=dedup.content_hash(text) or None,
-        canonical_url=dedup.canonical_url(article.url) if article.url else None,
-    )
 
 
 class _Batch:

@@ -8,10 +8,10 @@ import time
 from datetime import UTC, datetime
 
 from daemon.feeds.parsing import ParsePool, parse_feed_job, seen_digests
-from daemon.ingest import Prepared, prepare
 from daemon.parse import feeds as parsing_feeds
 from daemon.parse import parse_feed
 from daemon.parse.dates import Clock
+from daemon.prepared import Prepared, prepare
 from tests.support import DATA, SHARED, rss_document
 
 SHARED_FEEDS = SHARED / "testdata" / "feeds"

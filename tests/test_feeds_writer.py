@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from alerts.match import Matcher
 from alerts.rules import Rule
 from daemon.feeds.writer import StoreWriter
-from daemon.ingest import Pipeline, prepare
+from daemon.ingest import Pipeline
+from daemon.prepared import prepare
 from storage.engine import create_engine, session_factory
 from storage.feeds import (
     RESULTS_PER_STATEMENT,

@@ -14,8 +14,9 @@ from alerts.match import Matcher
 from alerts.rules import Rule
 from daemon import dedup
 from daemon.dedup import Kind, MemorySketchIndex, StoryDecider
-from daemon.ingest import IngestResult, Pipeline, ingest_articles, ingest_many, item_key
+from daemon.ingest import IngestResult, Pipeline, ingest_articles, ingest_many
 from daemon.parse import parse_feed
+from daemon.prepared import item_key
 from storage.articles import (
     NewArticle,
     create_stories,

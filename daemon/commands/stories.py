@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from daemon.commands.alerts import cut, open_sessions
 from daemon.dedup import Candidate, Kind, Sketch, StoryDecider, containment, similarity
 from daemon.errors import ParseError
-from daemon.ingest import prepare
 from daemon.parse import parse_bytes
+from daemon.prepared import prepare
 from daemon.runtime import story_decider
 from daemon.settings import Settings
 from storage.sketches import band_candidates

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from daemon.errors import FetchError, ParseError
 from daemon.feeds.fetch import Fetcher
 from daemon.feeds.parsing import ParsePool
-from daemon.ingest import item_key
+from daemon.prepared import item_key
 from storage.types import Article
 
 log = logging.getLogger("newswatch.feeds")

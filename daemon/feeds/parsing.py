@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from daemon import dedup
 from daemon.errors import ParseError
-from daemon.ingest import Entry, item_key, prepare
 from daemon.parse import ParsedFeed, parse_bytes, parse_feed
+from daemon.prepared import Entry, item_key, prepare
 from storage.types import Article
 
 log = logging.getLogger("newswatch.feeds")

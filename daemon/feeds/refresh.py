@@ -34,7 +34,8 @@ from daemon.feeds.schedule import (
     retry_after_delay,
 )
 from daemon.feeds.writer import StoreWriter
-from daemon.ingest import Entry, IngestResult, Pipeline, article_of, key_of, prepare
+from daemon.ingest import IngestResult, Pipeline
+from daemon.prepared import Entry, article_of, key_of, prepare
 from daemon.settings import FeedSettings, PollingSettings
 from storage import feeds as store
 from storage.articles import previous_items

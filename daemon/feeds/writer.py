@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from daemon.ingest import Entry, IngestResult, Pipeline, Prepared, ingest_many
+from daemon.ingest import IngestResult, Pipeline, ingest_many
+from daemon.prepared import Entry, Prepared
 from storage import feeds as store
 
 log = logging.getLogger("newswatch.feeds")
