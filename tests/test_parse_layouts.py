@@ -506,3 +506,21 @@ def test_a_menu_with_a_few_long_entries_is_not_joined_into_a_paragraph() -> None
     verdicts, error = explain_text(page)
     assert error is None
     assert [v.text for v in verdicts[: len(menu)]] == menu  # one row per line, none joined
+
+
+def test_a_sentence_broken_after_a_comma_keeps_both_its_lines() -> None:
+    """A short report pasted from a mail: two lines of one sentence are one paragraph."""
+    page = "\n".join(
+        [
+            "Bridge reopens after the spring floods",
+            "",
+            "The old stone bridge over the river reopened to traffic on Friday morning,",
+            "the county engineers said. Lorries must still keep to one lane for a month.",
+        ]
+    )
+    [article] = parse_bytes(page.encode(), name="bridge.txt")
+    assert article.title == "Bridge reopens after the spring floods"
+    assert article.body == [
+        "The old stone bridge over the river reopened to traffic on Friday morning, "
+        "the county engineers said. Lorries must still keep to one lane for a month."
+    ]

@@ -20,6 +20,7 @@ _WRAP_SLACK = 12
 _MIN_JOINS = 4
 _LOCAL_WIDTH = (45, _TERMINAL_WIDTH)  # where one part of a page may be wrapped on its own
 _LOCAL_LINES = 3
+_BROKEN_WORDS = 8  # fewer words before a break may be a menu entry or a kicker
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +162,22 @@ def _local_joins(lines: list[str], texty: list[bool]) -> set[int]:
         end = start
         while end < len(lines) and lines[end] and texty[end] and len(lines[end]) <= high:
             end += 1
-        joins |= _wrapped_run(lines, start, end)
+        joins |= _wrapped_run(lines, start, end) | _broken_sentences(lines, start, end)
         start = end + 1
     return joins
+
+
+def _broken_sentences(lines: list[str], start: int, end: int) -> set[int]:
+    """A long line that stops at a comma, and a line under it that goes on in lower case:
+    one sentence broken in two, even where only two lines show it (a short
+    report pasted from a mail). A menu entry or a headline does neither."""
+    return {
+        i
+        for i in range(start + 1, end)
+        if lines[i][0].islower()
+        and lines[i - 1][-1] == ","
+        and len(lines[i - 1].split()) >= _BROKEN_WORDS
+    }
 
 
 def _wrapped_run(lines: list[str], start: int, end: int) -> set[int]:
