@@ -26,7 +26,6 @@ from alerts.gazetteer.text import (
     key,
     spelling,
     tokenize,
-    writes_yery,
 )
 
 __all__ = ["Explained", "Gazetteer", "Mention", "Place", "RegionFilter", "UnknownRegion"]
@@ -108,7 +107,7 @@ class Gazetteer:
         for hit, entries in chosen:
             last = tokens[hit.last]
             span = text[tokens[hit.first].start : last.end]
-            written = spelling(span) if writes_yery(span) else 0
+            written = spelling(span) if "ы" in span.lower() else 0
             word_ending = ending(text[last.start : last.end])
             options.append(candidates(self._index, entries, word_ending, written))
             homes.append(home if is_cyrillic(span) else frozenset())

@@ -122,10 +122,6 @@ def spelling(name: str) -> int:
     return 1 + zlib.crc32(" ".join(marks).encode()) % 15
 
 
-def writes_yery(text: str) -> bool:
-    return "ы" in text.lower()
-
-
 def words(text: str) -> list[str]:
     return [m.group() for m in _WORD.finditer(text)]
 

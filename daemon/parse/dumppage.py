@@ -112,31 +112,9 @@ def read_page(
 
 
 def _unwrap(lines: list[str], texty: list[bool]) -> tuple[list[str], list[int]]:
-    """Re-join paragraphs that a dump hard-wrapped at a fixed width (mail, terminals).
-
-    The wrap width shows as many lines that end close to the same length and go on in the
-    next line; the third-longest line is taken as the width so one or two long captions do
-    not hide it. Only prose joins prose: a byline or caption under a long line stays apart.
-    """
-    lengths = sorted((len(line) for line in lines if line), reverse=True)
-    joins: set[int] = set()
-    if len(lengths) >= 8 and lengths[2] <= _MAX_WRAP:
-        width = lengths[2] - max(_WRAP_SLACK, lengths[2] // 8)
-        # Beyond terminal widths long paragraphs are common, so a line there must also stop
-        # mid-sentence to count as wrapped (text browsers dump at 200 columns and more).
-        wide = lengths[2] > _TERMINAL_WIDTH
-        joins = {
-            i
-            for i in range(1, len(lines))
-            if lines[i]
-            and len(lines[i - 1]) >= width
-            and not (wide and lines[i - 1][-1] in '.!?:;»”"')
-            and texty[i]
-        }
-        if len(joins) < (_MIN_JOINS if wide else max(_MIN_JOINS, len(lengths) // 5)):
-            joins = set()
-    if not joins:
-        joins = _local_joins(lines, texty)
+    """Re-join paragraphs that a dump hard-wrapped at a fixed width (mail, terminals): the
+    whole page when it was wrapped as a whole, else the stretches of it that were."""
+    joins = _page_joins(lines, texty) or _local_joins(lines, texty)
     if not joins:
         return lines, list(range(len(lines)))
     out: list[str] = []
@@ -150,11 +128,38 @@ def _unwrap(lines: list[str], texty: list[bool]) -> tuple[list[str], list[int]]:
     return out, origins
 
 
+def _page_joins(lines: list[str], texty: list[bool]) -> set[int]:
+    """Joins of a page wrapped as a whole. The wrap width shows as many lines that end close
+    to the same length and go on in the next line; the third-longest line is taken as the
+    width so one or two long captions do not hide it. Only prose joins prose: a byline or
+    caption under a long line stays apart."""
+    lengths = sorted((len(line) for line in lines if line), reverse=True)
+    if len(lengths) < 8 or lengths[2] > _MAX_WRAP:
+        return set()
+    width = lengths[2] - max(_WRAP_SLACK, lengths[2] // 8)
+    # Beyond terminal widths long paragraphs are common, so a line there must also stop
+    # mid-sentence to count as wrapped (text browsers dump at 200 columns and more).
+    wide = lengths[2] > _TERMINAL_WIDTH
+    joins = {
+        i
+        for i in range(1, len(lines))
+        if lines[i]
+        and len(lines[i - 1]) >= width
+        and not (wide and lines[i - 1][-1] in '.!?:;»”"')
+        and texty[i]
+    }
+    return (
+        joins
+        if len(joins) >= (_MIN_JOINS if wide else max(_MIN_JOINS, len(lengths) // 5))
+        else set()
+    )
+
+
 def _local_joins(lines: list[str], texty: list[bool]) -> set[int]:
     """Where one stretch of a page was wrapped and the rest was not (an article kept in a
-    ``<pre>``, a quoted mail): three or more lines ending near one width, most going on in
-    lower case on the next line, which no list of headlines or menu does. A line longer than
-    any terminal is no part of such a stretch."""
+    ``<pre>``, a quoted mail): lines ending near one width (:func:`_wrapped_run`), or a
+    sentence broken after a comma (:func:`_broken_sentences`), within stretches of text lines
+    with no blank between. A line longer than any terminal is no part of such a stretch."""
     joins: set[int] = set()
     start = 0
     high = _LOCAL_WIDTH[1]

@@ -265,7 +265,8 @@ def _is_byline(f: Features) -> bool:
     before = f.text[: match.start()]
     # "Verjährung von Urlaubsansprüchen", "Themen von A-Z": after a word, these markers are
     # prepositions before a noun, and a byline there names a person, first and last name.
-    fewest = 2 if before.strip() and match.group().split()[-1].lower() in _PREPOSITIONS else 1
+    marker = match.group().split()[-1].rstrip(":").lower()
+    fewest = 2 if before.strip() and marker in _PREPOSITIONS else 1
     if _names_follow(f.text[match.end() :], fewest) and _opens_byline(before):
         return not f.ends_sentence or f.has_digit
     return read_time(f.text) is not None
@@ -287,7 +288,7 @@ def _opens_byline(before: str) -> bool:
     return all(t[0].isupper() or t in _CONNECTORS or not t[0].isalpha() for t in tokens)
 
 
-_PREPOSITIONS = frozenset({"von", "par", "por", "від", "von:", "par:", "por:", "від:"})
+_PREPOSITIONS = frozenset({"von", "par", "por", "від"})
 
 
 def _names_follow(rest: str, fewest: int = 1) -> bool:

@@ -24,6 +24,8 @@ _TAG = re.compile(r"</?(?:p|div|span|a|article|section|h[1-6]|br|img|meta|title)
 
 
 _JSON_START = re.compile(r'^(?:\{\s*(?:"|\}|$)|\[\s*(?:[{\["\d-]|$)|\[\s*\]\s*$)')
+_HEAD = 4096  # what the shape is judged on
+_BLANK = re.compile(r"\s*")
 # A first line that does not parse on its own but opens records: pretty-printed or broken JSON.
 _RECORDS_OPEN = re.compile(r'^(?:\{\s*(?:"|$)|\[\s*(?:[{\[]|$))')
 
@@ -34,28 +36,28 @@ def _json_shaped(text: str, head: str) -> bool:
     "[2020-07-g]"), which hold no record.
 
     A first line that is whole JSON is a record only if it is (or holds) an object; one that
-    is a bare array of numbers is JSON only when the whole text is, so a page whose counter a
-    renderer printed first still reads as the dump it is."""
+    is a bare array of numbers is JSON only when nothing follows it, so a page whose counter a
+    renderer printed first still reads as the dump it is. Only the first line (at most the
+    4 KB ``head``) is parsed here: the records reader parses the document once, later."""
     if _JSON_START.match(head) is None:
         return False
-    first = head.split("\n", 1)[0].strip()
+    first, newline, _ = head.partition("\n")
+    if not newline and len(text) > _HEAD:  # a first line that runs on past the head
+        return _RECORDS_OPEN.match(head) is not None
     try:
         value = json.loads(first)
     except ValueError:
-        return _RECORDS_OPEN.match(first) is not None
+        return _RECORDS_OPEN.match(first.strip()) is not None
     if isinstance(value, dict) or (
         isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
     ):
         return True
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
+    after = text.find(first) + len(first)
+    return _BLANK.fullmatch(text, after) is not None
 
 
 def sniff(text: str, name: str = "") -> Shape:
-    head = text[:4096].lstrip("\ufeff \t\r\n")
+    head = text[:_HEAD].lstrip("\ufeff \t\r\n")
     if head[:1] in ("{", "[") and _json_shaped(text, head):
         return Shape.JSON
     if head.startswith("<"):
