@@ -131,6 +131,40 @@ def test_comment_button_under_the_headline_does_not_end_the_body() -> None:
     assert [p[:20] for p in article.body] == ["The council approved", "Teachers' unions wel"]
 
 
+STANDFIRSTS = {
+    "en": [
+        "Storm closes the coast road along the bay",
+        "Listen",
+        "Residents of the coastal town were told to leave their homes before the storm",
+        "The road along the bay was closed on Monday after waves washed over it twice.",
+        "Police said it would stay shut until engineers had checked the sea wall again.",
+    ],
+    "ru": [
+        "Шторм закрыл прибрежную дорогу вдоль залива",
+        "Слушать",
+        "Жителям прибрежного города велели покинуть дома до того, как придёт шторм",
+        "Дорогу вдоль залива закрыли в понедельник, после того как её дважды залило волнами.",
+        "В полиции сказали, что она будет закрыта, пока инженеры не проверят дамбу.",
+    ],
+    "uk": [
+        "Шторм закрив прибережну дорогу вздовж затоки",
+        "Прослухати",
+        "Мешканцям прибережного міста наказали залишити свої домівки до того, як прийде шторм",
+        "Дорогу вздовж затоки закрили в понеділок, після того як її двічі залило хвилями.",
+        "У поліції сказали, що вона буде закрита, доки інженери не перевірять дамбу.",
+    ],
+}
+
+
+@pytest.mark.parametrize("lines", STANDFIRSTS.values(), ids=STANDFIRSTS.keys())
+def test_unfinished_standfirst_under_the_headline_stays_in_the_body(lines: list[str]) -> None:
+    """A teaser that lost its full stop is the article's summary, not a button like
+    "Listen" under the headline, and a rule on its words must still fire."""
+    [article] = parse_bytes("\n".join(lines).encode())
+    assert article.title == lines[0]
+    assert article.body == lines[2:]
+
+
 def _explained(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[int, tuple[str, str]]:
     assert cli_main(["parse", str(path), "--timezone", "Europe/London", "--explain"]) == 0
     rows = {}
@@ -152,7 +186,8 @@ def test_explain_labels_every_line_with_a_reason(capsys: pytest.CaptureFixture[s
     assert rows[19][0] == "furniture"  # "Comment" under the headline does not end the body
     assert rows[20][0] == "byline"
     assert rows[21][0] == "date"
-    assert rows[23][0] == "lead"
+    assert rows[15][0] == "lead"  # the standfirst, unfinished, under the headline
+    assert rows[23][0] == "body"
     assert rows[29][0] == "body"
     assert rows[30][0] == "cut" and "related block" in rows[30][1]
     assert {rows[n][0] for n in range(31, len(lines) + 1)} == {"after-cut"}

@@ -25,6 +25,7 @@ from daemon.parse.fields import (
 from daemon.parse.headline import TITLE_WINDOW, find_title, section_shaped, title_text
 from daemon.parse.layout import short_sentence
 from daemon.parse.lines import Features, Kind
+from daemon.parse.stopwords import density
 from storage.types import Article, Image
 
 _BYLINE_WINDOW = 5  # non-blank lines under the title where a bare name line is a byline
@@ -34,7 +35,9 @@ _COMMENT_LINES = 12  # how far above a reply button its comment's signature may 
 _NAME_WORDS = 4
 _HEADER_ABOVE = 10  # and just above the title
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
-_CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
+_CAPTION_WORDS = 30
+_STANDFIRST_WORDS = 10
+_STANDFIRST_DENSITY = 0.3  # a line above a lone credit longer than this is prose, not a caption
 
 
 @dataclass(slots=True)
@@ -272,11 +275,23 @@ def _take_rest(page: Page, start: int, fields: _Fields) -> None:
         if kind is Kind.TEXT and i > last:
             page.label(i, "furniture", "after the article's last paragraph")
             continue
-        if kind is Kind.TEXT and not (read or page.prose[i] or short_sentence(page.feats[i])):
+        if kind is Kind.TEXT and not (
+            read or page.prose[i] or short_sentence(page.feats[i]) or _standfirst(page, i)
+        ):
             page.label(i, "furniture", "short line above the first paragraph")
             continue
         read = read or page.prose[i]
         _take_line(page, i, kind, fields)
+
+
+def _standfirst(page: Page, i: int) -> bool:
+    """A long line of running words under the headline, unfinished (a teaser cut short, a
+    standfirst without its full stop): the summary of the article, not a page button."""
+    f = page.feats[i]
+    if f.words < _STANDFIRST_WORDS:
+        return False
+    share = density(f.text, page.language)
+    return share is not None and share >= _STANDFIRST_DENSITY
 
 
 def _more_follows(page: Page, cut: int) -> bool:
