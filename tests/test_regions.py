@@ -137,6 +137,29 @@ def test_lowercase_words_are_not_places(gazetteer: Gazetteer) -> None:
     assert gazetteer.find("we walked along the bank and hit the road to nice views") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Крім того, у понеділок уряд ухвалив новий бюджет.",
+        "Того же дня в парламенте прошло голосование.",
+        "Біля школи висадили нові дерева.",
+        "Було вирішено перенести засідання на вівторок.",
+        "Депутаты обсудили закон. Кроме того, они приняли поправки.",
+    ],
+)
+def test_a_function_word_opening_a_sentence_is_not_a_place(gazetteer: Gazetteer, text: str) -> None:
+    """Capitalised only because it opens a sentence, "Крім" must not become Crimea nor
+    "Того" Togo: a rule on either would fire on half the news written in Ukrainian."""
+    assert [m.text for m in gazetteer.find(text)] == []
+
+
+def test_a_capitalised_function_word_inside_a_sentence_stays_a_name(
+    gazetteer: Gazetteer,
+) -> None:
+    [mena] = gazetteer.find("У Мені завершили ремонт районної лікарні.")
+    assert mena.place.chain[-2:] == ("UA-74", "UA")
+
+
 def test_cache_loads_fast_and_gives_the_same_places(
     gazetteer: Gazetteer, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -26,6 +26,7 @@ from alerts.gazetteer.words import (
     ARTICLES,
     CONTINUATIONS,
     DENYLIST,
+    FUNCTION_WORDS,
     GIVEN_NAMES,
     IN_WORDS,
     NAMED_AFTER,
@@ -119,6 +120,8 @@ class Context:
     def judge(self, hit: Hit) -> tuple[tuple[Entry, ...], str]:
         """The surviving entries, and when none survives, the check that ruled the hit out."""
         entries = tuple(hit.entries)
+        if self._function_word(hit):
+            return (), "a function word opening a sentence (Крім, Того, Біля), not a name"
         if not self._capitalised(hit):
             entries = self._lower_case_name(hit)
             if not entries:
@@ -137,6 +140,16 @@ class Context:
             if not entries:
                 return (), "a city's name after an article: a named thing"
         return entries, ""
+
+    def _function_word(self, hit: Hit) -> bool:
+        """A sentence's first word is capitalised whatever it is; "Крім того" opens one, and
+        is no more Crimea than "У Мені" (in Mena) is "to me" once the capital is the name's own."""
+        if hit.first != hit.last or self.word(hit.first).lower() not in FUNCTION_WORDS:
+            return False
+        if hit.first == 0:
+            return True
+        before = self.gap(hit.first - 1) or ""
+        return any(ch in _SENTENCE_END or ch == "…" for ch in before)
 
     def _capitalised(self, hit: Hit) -> bool:
         first = self.word(hit.first)

@@ -13,6 +13,10 @@ def _stems(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in text.split())
 
 
+def _as_written(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # GeoNames alternate names that are everyday English words (and so start many sentences and
 # every word of a title-case headline). A name in this list never becomes an alias, unless it
 # is the main name of a country or subdivision.
@@ -177,3 +181,33 @@ IN_WORDS = _stems("in at near outside")
 
 # Words just before a city that make the city a named thing in English ("the Kursk").
 ARTICLES = frozenset({"the"})
+
+# Russian and Ukrainian function words (prepositions, conjunctions, pronouns, particles,
+# forms of "to be") and the commonest sentence adverbs, compared as written, in lower case.
+# Capitalised at the start of a sentence their stems meet places abroad ("Крім того" is not
+# Crimea, "Того же дня" not Togo, "Біля" not Belaya, "Було" not Bulle); no place is called
+# by one of them.
+FUNCTION_WORDS = _as_written(
+    """
+    а або але ані аби адже би б бо би бы в во вже уже ви вы від від од для до же з за зі із из
+    и і й к ко коло крім кроме ли лише лишь мимо на над о об от перед під под по при про проти
+    против ради серед среди с со та також также теж тоже то у через чи щоб чтобы что що як как
+    так тут там де где коли когда тоді тогда зараз сейчас нині ныне тепер теперь потім потом
+    затем згодом позже пізніше раніше ранее проте однак однако втім впрочем тим тому поэтому
+    итак отже ніж чем хоча хотя хоч хоть поки пока нехай пусть ведь невже неужели саме именно
+    навіть даже майже почти більш более менш менее дуже очень часто рідко редко знову снова
+    опять ніколи никогда іноді иногда завжди всегда якщо если либо біля возле около близько
+    поблизу вздовж уздовж вдоль навколо вокруг всередині внутри навпроти напротив замість
+    вместо завдяки благодаря згідно согласно всупереч вопреки крізь сквозь повз поверх поза
+    вне слідом вслед без или тільки только потому лиш ще ещё вже
+    я ти ты він вона воно ми ви вони он она оно мы они мене меня мені мне тебе тобі себе себя
+    його него нього йому ему нему ним ньому нім її ее неї ей ній нею ними них їх их им ими
+    нас нам вас вам мій мой моя моё моє мої мои твій твой наш наша наше наші наши ваш ваша
+    ваше ваші ваши свій свой своя своє свое свої свои своих своїх сам сама само самі сами
+    цей этот ця эта це это ці эти той тот та те ті того этого цього тому этому цьому том этом
+    цьому тій той цієї этой який яка яке які какой какая какое какие котрий котра котре котрі
+    который которая которое которые которых котрих которым котрим хто кто що что чий чей весь
+    вся все всё всі всех усіх кожен каждый інший другой
+    є есть був була було були буде будуть бути был была было были будет будут быть
+    """
+)
