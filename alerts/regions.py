@@ -15,6 +15,7 @@ from pathlib import Path
 import pycountry
 
 from alerts.gazetteer.disambiguate import candidates, home_countries, rank_all
+from alerts.gazetteer.extras import FORMER_CODES
 from alerts.gazetteer.index import DEFAULT_MIN_POPULATION, Entry, Index, load_or_build
 from alerts.gazetteer.matcher import Context, Hit, scan, select
 from alerts.gazetteer.model import Explained, Mention, Place, UnknownRegion
@@ -65,6 +66,7 @@ class Gazetteer:
     def resolve(self, spec: str) -> Place:
         """A rule's region: an ISO code ("RU-KRS", "UA", "UKR") or a name ("Belgorod Oblast")."""
         code = spec.strip().upper()
+        code = FORMER_CODES.get(code, code)
         if code in self._by_code:
             return self._by_code[code]
         country = pycountry.countries.get(alpha_3=code) if len(code) == 3 else None

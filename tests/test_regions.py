@@ -77,6 +77,8 @@ def test_oblast_chain_includes_its_own_code(gazetteer: Gazetteer) -> None:
         ("Харківська область", "UA-63"),
         ("Kharkov Oblast", "UA-63"),
         ("Georgia", "GE"),
+        ("PL-DS", "PL-02"),  # Poland's letter codes, withdrawn in 2018, still in use
+        ("pl-pk", "PL-18"),
     ],
 )
 def test_resolve_rule_specs(gazetteer: Gazetteer, spec: str, code: str) -> None:

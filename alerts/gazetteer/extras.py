@@ -210,3 +210,13 @@ CITY_DEMONYMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("RU", "Krasnodar"): ("Краснодарцы", "Краснодарцев", "Краснодарці"),
     ("BY", "Minsk"): ("Минчане", "Мінчани"),
 }
+
+# ISO 3166-2 codes withdrawn by a plain renaming, which rules written before still use: Poland
+# numbered its voivodeships in 2018 (PL-DS, Lower Silesia, is now PL-02). Codes withdrawn by a
+# merger (France's regions of 2016) are left out: the new region is wider than the old one.
+FORMER_CODES: dict[str, str] = {
+    "PL-DS": "PL-02", "PL-KP": "PL-04", "PL-LU": "PL-06", "PL-LB": "PL-08",
+    "PL-LD": "PL-10", "PL-MA": "PL-12", "PL-MZ": "PL-14", "PL-OP": "PL-16",
+    "PL-PK": "PL-18", "PL-PD": "PL-20", "PL-PM": "PL-22", "PL-SL": "PL-24",
+    "PL-SK": "PL-26", "PL-WN": "PL-28", "PL-WP": "PL-30", "PL-ZP": "PL-32",
+}  # fmt: skip
