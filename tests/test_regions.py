@@ -162,6 +162,29 @@ def test_a_capitalised_function_word_inside_a_sentence_stays_a_name(
     assert mena.place.chain[-2:] == ("UA-74", "UA")
 
 
+@pytest.mark.parametrize(
+    ("text", "named", "where"),
+    [
+        ("Біля станції метро Київська у Харкові зупинили рух.", ("UA-30", "UA-32"), "UA-63"),
+        ("Вибух стався біля станції метро Харківська в Києві.", ("UA-63",), "UA-30"),
+        ("Пассажир упал на станции метро Киевская в Москве.", ("UA-30", "UA-32"), "RU-MOW"),
+    ],
+)
+def test_a_station_named_after_a_place_is_not_that_place(
+    gazetteer: Gazetteer, text: str, named: tuple[str, ...], where: str
+) -> None:
+    """Russian and Ukrainian put the station's name after the word: an adjective there is
+    the station's name (Kharkivska is in Kyiv), and the city it lies in still counts."""
+    chains = [m.place.chain for m in gazetteer.find(text)]
+    assert any(where in chain for chain in chains)
+    assert not any(code in chain for chain in chains for code in named)
+
+
+def test_the_metro_of_a_city_is_in_that_city(gazetteer: Gazetteer) -> None:
+    [kyiv] = gazetteer.find("Станції метро Києва працюють як укриття.")
+    assert "UA-30" in kyiv.place.chain
+
+
 def test_cache_loads_fast_and_gives_the_same_places(
     gazetteer: Gazetteer, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

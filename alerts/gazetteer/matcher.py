@@ -34,6 +34,7 @@ from alerts.gazetteer.words import (
     NAMED_BEFORE_OF,
     OF_WORDS,
     STATION_AFTER,
+    STATION_BEFORE,
     STATION_KINDS,
     TEAM_AFTER,
     TEAM_BEFORE,
@@ -221,11 +222,21 @@ class Context:
         )
 
     def _station(self, hit: Hit) -> bool:
-        """ "Kharkivska metro station" (a romanised adjective), "Kursk station in Moscow" (an
-        other place given as where it is), "the Finland Station" (a country): a station or
-        airport named after the place, not in it."""
+        """ "Kharkivska metro station" (a romanised adjective), "станції метро Харківська" (an
+        adjective after the word), "Kursk station in Moscow" (an other place given as where it
+        is), "the Finland Station" (a country): a station or airport named after the place,
+        not in it."""
         last, n = hit.last, len(self.tokens)
         word = self.word(last)
+        before = hit.first - 1
+        if (
+            before >= 0
+            and self._spaced(before)
+            and self.tokens[before].stem in STATION_BEFORE
+            and is_cyrillic(word)
+            and (_ADJECTIVE.search(word.lower()) or _LOWER_ADJECTIVE.search(word.lower()))
+        ):
+            return True
         if (
             self._spaced(last)
             and self.tokens[last + 1].stem in STATION_AFTER

@@ -177,6 +177,10 @@ STATION_AFTER = _stems("station metro railway terminal halt")
 # named after one place, said to lie in another; up to two words may come between the name
 # and the kind ("railway", "metro", "bus").
 STATION_KINDS = _stems("station terminal airport")
+# Russian and Ukrainian name a station after the word: "станції метро Харківська" (in Kyiv),
+# "на станции метро Киевская" (in Moscow). Only an adjective is a station's name there; a
+# noun ("метро Києва") says whose metro it is.
+STATION_BEFORE = _stems("метро станция станцией станція станцією")
 IN_WORDS = _stems("in at near outside")
 
 # Words just before a city that make the city a named thing in English ("the Kursk").
