@@ -64,8 +64,9 @@ class Indexed(NamedTuple):
     sketch: bytes
 
 
-# story, keys, published, sketch, keys as pending_bands holds them, monotonic arrival time
-_Entry = tuple[int, tuple[int, ...], datetime, bytes, str, float]
+# story, keys, published, sketch, the hash of the keys as pending_bands holds them (the text
+# itself is 1.5 KB an article, 30 MB of a first poll's backlog), monotonic arrival time
+_Entry = tuple[int, tuple[int, ...], datetime, bytes, int, float]
 # (key, story, article, sketch, published): the shape of a band lookup's rows.
 BandHit = tuple[int, int, int, bytes, datetime]
 
@@ -96,7 +97,7 @@ class BandBacklog:
 
     def __init__(self, *, defer: bool) -> None:
         self.defer = defer
-        # article -> (story, keys, published, sketch, keys as stored, monotonic arrival), in
+        # article -> (story, keys, published, sketch, hash of keys as stored, arrival), in
         # arrival order: plain tuples of untracked values, which the garbage collector stops
         # walking (a NamedTuple is walked for as long as it lives).
         self._entries: dict[int, _Entry] = {}
@@ -200,7 +201,7 @@ class BandBacklog:
             keys,
             entry.published,
             entry.sketch,
-            packed,
+            hash(packed),
             arrived,
         )
         mask = SHARDS - 1
@@ -265,12 +266,13 @@ class BandBacklog:
             await lane.transaction(_clear_pending)
         # Only what was read leaves the memory: an article re-indexed meanwhile has a new row,
         # which the clearing kept (its keys differ) and memory still holds.
-        await self._forget(a for a, keys in waiting if self._stored_keys(a) == keys)
+        await self._forget(a for a, keys in waiting if self._holds(a, keys))
         return len(waiting)
 
-    def _stored_keys(self, article_id: int) -> str | None:
+    def _holds(self, article_id: int, keys: str) -> bool:
+        """Memory holds the article with these keys as stored (not a newer indexing)."""
         entry = self._entries.get(article_id)
-        return entry[4] if entry is not None else None
+        return entry is not None and entry[4] == hash(keys)
 
     async def _forget(self, article_ids: Iterable[int]) -> None:
         """Drop entries from memory, giving the event loop a turn now and then: a flush's
