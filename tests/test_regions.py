@@ -185,6 +185,23 @@ def test_the_metro_of_a_city_is_in_that_city(gazetteer: Gazetteer) -> None:
     assert "UA-30" in kyiv.place.chain
 
 
+def test_a_word_sharing_a_stripped_stem_with_a_name_is_not_that_place(
+    gazetteer: Gazetteer,
+) -> None:
+    """Radom ends in a consonant: it has no case ending, so "Рада" (the parliament) is no
+    form of it, while "в Радоме" is."""
+    assert gazetteer.find("Верховна Рада ухвалила закон, депутати Ради голосували.") == []
+    [radom] = gazetteer.find("В Радоме прошёл митинг.")
+    assert radom.place.chain[-1] == "PL"
+
+
+def test_oblique_forms_of_a_name_ending_like_a_case_ending_are_found(
+    gazetteer: Gazetteer,
+) -> None:
+    [amsterdam] = gazetteer.find("Выставка открылась в Амстердаме.")
+    assert "NL" in amsterdam.place.chain
+
+
 def test_cache_loads_fast_and_gives_the_same_places(
     gazetteer: Gazetteer, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -39,7 +39,7 @@ from alerts.gazetteer.words import DENYLIST
 log = logging.getLogger("newswatch.regions")
 
 # Bump whenever building or matching changes what the cached automaton holds.
-CODE_VERSION = "20"
+CODE_VERSION = "21"
 DEFAULT_MIN_POPULATION = 1000
 # How much larger (in log10 of population) a place known by an alternate spelling must be to
 # stand beside a place whose main name it is: 1.0 is ten times the people (Engels, once

@@ -134,6 +134,12 @@ def key(text: str) -> str:
 def _word_variants(word: str) -> set[str]:
     """Stems of one name word, with the Ukrainian і->о/е alternation of its last syllable."""
     base = stem(word)
+    folded = fold(word)
+    if base != folded and _CYRILLIC_CONSONANT.search(folded):
+        # A name ending in a consonant has no case ending to strip: Радом is not "Рад" + ом
+        # (which met "Рада", the parliament), nor Амстердам "Амстерд" + ам (which missed
+        # "в Амстердаме").
+        base = folded
     found = {base}
     low = word.lower()
     match = _UK_ALTERNATION.search(low)
