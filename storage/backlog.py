@@ -280,6 +280,11 @@ class BandBacklog:
             self._remove(article_id)
             if done % FORGET_STEP == 0:
                 await asyncio.sleep(0)
+        if not self._entries:
+            # A dict never shrinks as keys leave it: after a first poll's backlog the shards
+            # held tables sized for its peak (53 MB at 2,000 feeds), empty, until the next.
+            self._single = [{} for _ in range(SHARDS)]
+            self._shared = [{} for _ in range(SHARDS)]
 
     def start(self, lane: SqliteLane, slot: asyncio.Semaphore) -> None:
         """Flush in the background whenever ``due`` (only when deferring)."""

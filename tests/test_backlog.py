@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -342,6 +343,19 @@ async def test_the_key_index_stays_out_of_the_garbage_collectors_sight(store: St
     first, second = backlog.waiting()
     assert set(first.keys) & set(second.keys), "near-duplicates share keys"
     assert not any(gc.is_tracked(shard) for shard in backlog._single)
+
+
+async def test_the_key_index_gives_its_peak_memory_back_once_everything_is_written() -> None:
+    backlog = BandBacklog(defer=True)
+    published = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(400):
+        keys = [n * 1_000 + k for k in range(64)]
+        backlog._put(Indexed(1, n + 1, keys, published, b""), backlog_module.pack_keys(keys))
+    empty = sys.getsizeof({})
+    assert sum(sys.getsizeof(shard) for shard in backlog._single) > 100 * empty
+    await backlog._forget(range(1, 401))
+    assert len(backlog) == 0
+    assert all(sys.getsizeof(shard) == empty for shard in backlog._single + backlog._shared)
 
 
 async def test_an_article_pruned_while_its_bands_are_flushed_leaves_none_behind(
