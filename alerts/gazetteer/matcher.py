@@ -43,6 +43,7 @@ from alerts.gazetteer.words import (
 _OPEN_QUOTES = "«“„\"'‘"
 _CLOSE_QUOTES = "»”“\"'’"
 _SENTENCE_END = ".!?;:\n"
+_OPENS_SENTENCE = _SENTENCE_END + "…"  # a gap with one of these before a word
 # A short name in guillemets or low-high quotes: a team, firm, station or ship more often than
 # the place it is named after. A longer quotation is speech, and its places count.
 _SHORT_QUOTE = re.compile(r"[«„]([^»“”«„.!?\n]{1,40})[»“”]")
@@ -150,7 +151,7 @@ class Context:
         if hit.first == 0:
             return True
         before = self.gap(hit.first - 1) or ""
-        return any(ch in _SENTENCE_END or ch == "…" for ch in before)
+        return any(ch in _OPENS_SENTENCE for ch in before)
 
     def _capitalised(self, hit: Hit) -> bool:
         first = self.word(hit.first)
@@ -228,20 +229,21 @@ class Context:
         not in it."""
         last, n = hit.last, len(self.tokens)
         word = self.word(last)
+        low = word.lower()
         before = hit.first - 1
         if (
             before >= 0
             and self._spaced(before)
             and self.tokens[before].stem in STATION_BEFORE
             and is_cyrillic(word)
-            and (_ADJECTIVE.search(word.lower()) or _LOWER_ADJECTIVE.search(word.lower()))
+            and (_ADJECTIVE.search(low) or _LOWER_ADJECTIVE.search(low))
         ):
             return True
         if (
             self._spaced(last)
             and self.tokens[last + 1].stem in STATION_AFTER
             and is_latin(word)
-            and _ROMAN_ADJECTIVE.search(word.lower()) is not None
+            and _ROMAN_ADJECTIVE.search(low) is not None
         ):
             return True
         kind = last + 1  # the station word, after up to two lower-case ones ("railway")

@@ -154,7 +154,7 @@ def _word_variants(word: str) -> set[str]:
     if base == "област":
         found.add("обл")
     found |= _softened_locative(low)
-    found |= _short_forms(fold(word))
+    found |= _short_forms(folded)
     return found
 
 

@@ -18,7 +18,7 @@ from daemon.parse.stopwords import content_words, density, page_language
 _PROSE_WORDS = 10  # a finished sentence this long is a paragraph, not a label
 _LONG_WORDS = 20  # this long is prose even without final punctuation (cut-off leads)
 _SENTENCE_DENSITY = 0.15  # stop words a finished sentence needs (names, lists have none)
-_LONG_DENSITY = 0.30  # and an unfinished long line, which may be a row of links
+LONG_DENSITY = 0.30  # and an unfinished long line, which may be a row of links
 _SENTENCE_WORDS = 4
 _SHORT_COST = 2.0  # a short text line: a headline in a list, a menu entry
 _FURNITURE_COST = 4.0  # a line the classifier knows is not article text
@@ -82,7 +82,7 @@ def _is_prose(f: Features, kind: Kind, language: int | None) -> bool:
     if not sentence and f.words < _LONG_WORDS:
         return False
     share = density(f.text, language)
-    return share is None or share >= (_SENTENCE_DENSITY if sentence else _LONG_DENSITY)
+    return share is None or share >= (_SENTENCE_DENSITY if sentence else LONG_DENSITY)
 
 
 def short_sentence(f: Features) -> bool:

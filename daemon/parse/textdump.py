@@ -23,7 +23,7 @@ from daemon.parse.fields import (
     unique,
 )
 from daemon.parse.headline import TITLE_WINDOW, find_title, section_shaped, title_text
-from daemon.parse.layout import short_sentence
+from daemon.parse.layout import LONG_DENSITY, short_sentence
 from daemon.parse.lines import Features, Kind
 from daemon.parse.stopwords import density
 from storage.types import Article, Image
@@ -35,9 +35,8 @@ _COMMENT_LINES = 12  # how far above a reply button its comment's signature may 
 _NAME_WORDS = 4
 _HEADER_ABOVE = 10  # and just above the title
 _SECTION_WINDOW = 3  # non-blank lines above the title where a bare section name stands
-_CAPTION_WORDS = 30
-_STANDFIRST_WORDS = 10
-_STANDFIRST_DENSITY = 0.3  # a line above a lone credit longer than this is prose, not a caption
+_CAPTION_WORDS = 30  # a line above a lone credit longer than this is prose, not a caption
+_STANDFIRST_WORDS = 10  # an unfinished line under the headline this long may be its summary
 
 
 @dataclass(slots=True)
@@ -291,7 +290,7 @@ def _standfirst(page: Page, i: int) -> bool:
     if f.words < _STANDFIRST_WORDS:
         return False
     share = density(f.text, page.language)
-    return share is not None and share >= _STANDFIRST_DENSITY
+    return share is not None and share >= LONG_DENSITY
 
 
 def _more_follows(page: Page, cut: int) -> bool:
